@@ -1,0 +1,59 @@
+"""CovetPy: a fast ASGI web framework with a zero-dependency core."""
+
+from covet.app import CovetPy
+from covet.background import BackgroundTask, BackgroundTasks
+from covet.datastructures import URL, Headers, MutableHeaders, QueryParams, State
+from covet.exceptions import (
+    ConfigurationError,
+    CovetError,
+    HTTPException,
+    MissingDependencyError,
+    RouteConflictError,
+    WebSocketDisconnect,
+    WebSocketException,
+)
+from covet.limits import Limits
+from covet.requests import Request
+from covet.responses import (
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    ProblemResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
+from covet.routing import Router
+from covet.websockets import WebSocket
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "URL",
+    "BackgroundTask",
+    "BackgroundTasks",
+    "ConfigurationError",
+    "CovetError",
+    "CovetPy",
+    "HTMLResponse",
+    "HTTPException",
+    "Headers",
+    "JSONResponse",
+    "Limits",
+    "MissingDependencyError",
+    "MutableHeaders",
+    "PlainTextResponse",
+    "ProblemResponse",
+    "QueryParams",
+    "RedirectResponse",
+    "Request",
+    "Response",
+    "RouteConflictError",
+    "Router",
+    "State",
+    "StreamingResponse",
+    "WebSocket",
+    "WebSocketDisconnect",
+    "WebSocketException",
+    "__version__",
+]

@@ -1,0 +1,236 @@
+"""The CovetPy application: router, middleware stack, lifespan and exception handlers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any, TypeVar
+
+from covet._types import ASGIApp, Receive, Scope, Send
+from covet.concurrency import configure_threadpool
+from covet.datastructures import State
+from covet.exceptions import ConfigurationError
+from covet.lifespan import Hook, LifespanFactory, hooks_context, run_all, serve_lifespan
+from covet.limits import DEFAULT_LIMITS, Limits
+from covet.middleware.errors import ErrorMiddleware, ExceptionHandler, ExceptionHandlers, HandlerKey
+from covet.routing.router import Router
+from covet.routing.routes import MiddlewareSpec
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+class CovetPy:
+    """An ASGI application.
+
+    Args:
+        debug: Show tracebacks in 500 responses. Never enable in production.
+        lifespan: ``lifespan(app)`` returning an async context manager; what it yields
+            (a mapping or a dataclass) becomes ``request.state``.
+        on_startup: Callables run at start-up, before ``lifespan`` is entered.
+        on_shutdown: Callables run at shutdown, after ``lifespan`` has exited.
+        middleware: ``(cls, options)`` pairs, outermost first.
+        exception_handlers: Handlers by exception class or status code.
+        limits: Request parsing limits (body size, JSON depth, form fields, ...).
+        redirect_slashes: Redirect to the other form of a trailing slash when only it
+            exists (307, method kept, ``Location`` path-only).
+        root_path: Path prefix this app is served under (when the server does not set it).
+        threadpool_size: Worker threads for sync handlers (process-wide).
+    """
+
+    def __init__(
+        self,
+        *,
+        debug: bool = False,
+        lifespan: LifespanFactory | None = None,
+        on_startup: Sequence[Hook] = (),
+        on_shutdown: Sequence[Hook] = (),
+        middleware: Sequence[MiddlewareSpec] = (),
+        exception_handlers: Mapping[HandlerKey, ExceptionHandler] | None = None,
+        limits: Limits = DEFAULT_LIMITS,
+        redirect_slashes: bool = True,
+        root_path: str = "",
+        threadpool_size: int | None = None,
+    ) -> None:
+        if not isinstance(limits, Limits):
+            raise ConfigurationError("limits must be a covet.Limits instance.")
+        self.debug = debug
+        self.limits = limits
+        self.root_path = root_path.rstrip("/")
+        self.state = State()
+        self.router = Router(lifespan=lifespan, redirect_slashes=redirect_slashes)
+        self.exception_handlers = ExceptionHandlers(exception_handlers)
+        self.user_middleware: list[MiddlewareSpec] = list(middleware)
+        self._on_startup = list(on_startup)
+        self._on_shutdown = list(on_shutdown)
+        self._mounted_apps: list[CovetPy] = []
+        self._stack: ASGIApp | None = None
+        self._lifespan_state: dict[str, Any] | None = None
+        if threadpool_size is not None:
+            configure_threadpool(threadpool_size)
+
+    # -- routes ---------------------------------------------------------------------------
+
+    @property
+    def routes(self) -> list[Any]:
+        """Every registered route, in registration order."""
+        return list(self.router.routes)
+
+    def route(
+        self, path: str, *, methods: Iterable[str] = ("GET",), **kwargs: Any
+    ) -> Callable[[_F], _F]:
+        """Register a handler for ``methods`` on ``path``."""
+        self._stack = None
+        return self.router.route(path, methods=methods, **kwargs)
+
+    def get(self, path: str, **kwargs: Any) -> Callable[[_F], _F]:
+        """Register a GET handler (it answers HEAD too)."""
+        return self.route(path, methods=("GET",), **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> Callable[[_F], _F]:
+        """Register a POST handler."""
+        return self.route(path, methods=("POST",), **kwargs)
+
+    def put(self, path: str, **kwargs: Any) -> Callable[[_F], _F]:
+        """Register a PUT handler."""
+        return self.route(path, methods=("PUT",), **kwargs)
+
+    def patch(self, path: str, **kwargs: Any) -> Callable[[_F], _F]:
+        """Register a PATCH handler."""
+        return self.route(path, methods=("PATCH",), **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> Callable[[_F], _F]:
+        """Register a DELETE handler."""
+        return self.route(path, methods=("DELETE",), **kwargs)
+
+    def head(self, path: str, **kwargs: Any) -> Callable[[_F], _F]:
+        """Register a HEAD handler."""
+        return self.route(path, methods=("HEAD",), **kwargs)
+
+    def options(self, path: str, **kwargs: Any) -> Callable[[_F], _F]:
+        """Register an OPTIONS handler."""
+        return self.route(path, methods=("OPTIONS",), **kwargs)
+
+    def websocket(self, path: str, **kwargs: Any) -> Callable[[_F], _F]:
+        """Register a WebSocket handler."""
+        self._stack = None
+        return self.router.websocket(path, **kwargs)
+
+    def include_router(
+        self,
+        router: Router,
+        *,
+        prefix: str = "",
+        tags: Iterable[str] = (),
+        middleware: Sequence[MiddlewareSpec] = (),
+    ) -> None:
+        """Add a router's routes (with an extra prefix, tags and middleware) and lifespan."""
+        self._stack = None
+        self.router.include_router(router, prefix=prefix, tags=tags, middleware=middleware)
+
+    def mount(self, path: str, app: ASGIApp, *, name: str | None = None) -> None:
+        """Serve an ASGI app under ``path``; a mounted CovetPy app's lifespan runs with ours."""
+        self._stack = None
+        self.router.mount(path, app, name=name)
+        if isinstance(app, CovetPy):
+            self._mounted_apps.append(app)
+
+    def url_path_for(self, name: str, /, **params: Any) -> str:
+        """The path (with ``root_path``) of the route named ``name``."""
+        return self.root_path + self.router.url_path_for(name, **params)
+
+    # -- middleware and errors ------------------------------------------------------------
+
+    def add_middleware(self, middleware: Callable[..., ASGIApp], **options: Any) -> None:
+        """Wrap the application in a pure ASGI middleware; the last added is outermost."""
+        self._stack = None
+        self.user_middleware.insert(0, (middleware, options))
+
+    def middleware(self, kind: str = "http") -> Callable[[_F], _F]:
+        """Register ``async def mw(request, call_next)`` as HTTP middleware.
+
+        Unlike Starlette's BaseHTTPMiddleware, streaming responses, background tasks,
+        context variables and ``http.disconnect`` all keep working through it.
+        """
+        if kind != "http":
+            raise ConfigurationError(f"Function middleware supports 'http' only, not {kind!r}.")
+
+        from covet.middleware.functional import FunctionMiddleware
+
+        def decorator(func: _F) -> _F:
+            self.add_middleware(FunctionMiddleware, dispatch=func)
+            return func
+
+        return decorator
+
+    def add_exception_handler(self, key: HandlerKey, handler: ExceptionHandler) -> None:
+        """Handle an exception class (or HTTP status code) with ``handler(request, exc)``."""
+        self.exception_handlers.add(key, handler)
+
+    def exception_handler(self, key: HandlerKey) -> Callable[[_F], _F]:
+        """Decorator form of :meth:`add_exception_handler`."""
+
+        def decorator(func: _F) -> _F:
+            self.add_exception_handler(key, func)
+            return func
+
+        return decorator
+
+    # -- lifespan -------------------------------------------------------------------------
+
+    def _lifespan_factories(self) -> list[LifespanFactory]:
+        factories: list[LifespanFactory] = []
+        if self._on_startup or self._on_shutdown:
+            factories.append(lambda _app: hooks_context(self._on_startup, self._on_shutdown))
+        factories.extend(self.router.lifespans)
+        factories.extend(self._mounted_lifespan(sub) for sub in self._mounted_apps)
+        return factories
+
+    def _mounted_lifespan(self, sub: CovetPy) -> LifespanFactory:
+        def enter(_app: Any) -> AbstractAsyncContextManager[None]:
+            return sub.lifespan_context(
+                self._lifespan_state if self._lifespan_state is not None else {}
+            )
+
+        return enter
+
+    @asynccontextmanager
+    async def lifespan_context(self, state: dict[str, Any]) -> AsyncIterator[None]:
+        """Run every lifespan of this app, its routers and mounted apps, filling ``state``."""
+        self._lifespan_state = state
+        self.build()
+        async with run_all(self, self._lifespan_factories(), state):
+            yield
+
+    # -- ASGI -----------------------------------------------------------------------------
+
+    def build(self) -> ASGIApp:
+        """Compile routes and the middleware stack (done once, before the first request)."""
+        if self._stack is None:
+            self.router.compile(self.limits)
+            app: ASGIApp = self.router
+            if self.user_middleware:
+                app = ErrorMiddleware(
+                    app, handlers=self.exception_handlers, catch_all=False, debug=self.debug
+                )
+                for factory, options in reversed(self.user_middleware):
+                    app = factory(app, **options)
+                app = ErrorMiddleware(app, handle_http=False, debug=self.debug)
+            else:
+                app = ErrorMiddleware(app, handlers=self.exception_handlers, debug=self.debug)
+            self._stack = app
+        return self._stack
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope["app"] = self
+        if self.root_path and not scope.get("root_path"):
+            scope["root_path"] = self.root_path
+        if scope["type"] == "lifespan":
+            await serve_lifespan(self._lifespan_manager, scope, receive, send)
+            return
+        if self._lifespan_state and "state" not in scope:
+            scope["state"] = dict(self._lifespan_state)
+        stack = self._stack or self.build()
+        await stack(scope, receive, send)
+
+    def _lifespan_manager(self, state: dict[str, Any]) -> AbstractAsyncContextManager[None]:
+        return self.lifespan_context(state)

@@ -1,0 +1,107 @@
+"""Application lifespan: composing start-up/shutdown work and publishing its state."""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import logging
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from typing import Any
+
+from covet._types import Receive, Scope, Send
+from covet.exceptions import ConfigurationError
+
+logger = logging.getLogger("covet.lifespan")
+
+LifespanFactory = Callable[[Any], AbstractAsyncContextManager[Any]]
+Hook = Callable[[], Any]
+
+
+def typed_state_key(kind: type) -> str:
+    """The state key under which a typed lifespan value is stored."""
+    return f"covet.typed:{kind.__module__}.{kind.__qualname__}"
+
+
+def publish_state(state: dict[str, Any], value: Any, source: str) -> None:
+    """Merge what a lifespan yielded into the shared state dict.
+
+    Mappings are merged key by key. Dataclass instances (and other objects with
+    attributes) are merged field by field *and* kept whole, so handlers can ask for them
+    with ``request.state_of(AppState)`` and get a typed object.
+    """
+    if value is None:
+        return
+    if isinstance(value, Mapping):
+        state.update(value)
+        return
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        state.update({f.name: getattr(value, f.name) for f in dataclasses.fields(value)})
+    elif hasattr(value, "__dict__"):
+        state.update(vars(value))
+    else:
+        raise ConfigurationError(
+            f"Lifespan {source} yielded {type(value).__name__}; yield None, a mapping, "
+            "a dataclass or an object with attributes."
+        )
+    state[typed_state_key(type(value))] = value
+
+
+@asynccontextmanager
+async def hooks_context(
+    on_startup: Sequence[Hook], on_shutdown: Sequence[Hook]
+) -> AsyncIterator[None]:
+    """Run plain start-up hooks on enter and shutdown hooks on exit."""
+    for hook in on_startup:
+        result = hook()
+        if inspect.isawaitable(result):
+            await result
+    try:
+        yield
+    finally:
+        for hook in on_shutdown:
+            result = hook()
+            if inspect.isawaitable(result):
+                await result
+
+
+@asynccontextmanager
+async def run_all(
+    app: Any, factories: Sequence[LifespanFactory], state: dict[str, Any]
+) -> AsyncIterator[None]:
+    """Enter every lifespan in order, publish their state, exit them in reverse order."""
+    async with AsyncExitStack() as stack:
+        for factory in factories:
+            value = await stack.enter_async_context(factory(app))
+            publish_state(state, value, getattr(factory, "__qualname__", repr(factory)))
+        yield
+
+
+async def serve_lifespan(
+    context: Callable[[dict[str, Any]], AbstractAsyncContextManager[None]],
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+) -> None:
+    """Speak the ASGI lifespan protocol around ``context``."""
+    shared = scope.get("state")
+    state: dict[str, Any] = shared if isinstance(shared, dict) else {}
+    message = await receive()
+    if message["type"] != "lifespan.startup":  # pragma: no cover - protocol violation
+        return
+    manager = context(state)
+    try:
+        await manager.__aenter__()
+    except BaseException as exc:
+        logger.error("Application start-up failed", exc_info=exc)
+        await send({"type": "lifespan.startup.failed", "message": f"{type(exc).__name__}: {exc}"})
+        raise
+    await send({"type": "lifespan.startup.complete"})
+    message = await receive()
+    try:
+        await manager.__aexit__(None, None, None)
+    except BaseException as exc:
+        logger.error("Application shutdown failed", exc_info=exc)
+        await send({"type": "lifespan.shutdown.failed", "message": f"{type(exc).__name__}: {exc}"})
+        raise
+    await send({"type": "lifespan.shutdown.complete"})

@@ -1,0 +1,73 @@
+"""One structured log line per request: method, path, status, duration, request id."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from covet._request_id import request_id
+from covet._types import ASGIApp, Message, Receive, Scope, Send
+
+logger = logging.getLogger("covet.access")
+
+
+class AccessLogMiddleware:
+    """Log every HTTP request when its response has finished (or failed).
+
+    Also echoes the request id in an ``X-Request-ID`` response header, so a client
+    can quote it when reporting a problem.
+
+    Args:
+        app: The wrapped application.
+        logger: Where to log; ``covet.access`` by default.
+        level: The log level of successful requests (5xx and failures log at ERROR).
+    """
+
+    def __init__(
+        self, app: ASGIApp, *, logger: logging.Logger = logger, level: int = logging.INFO
+    ) -> None:
+        self.app = app
+        self.logger = logger
+        self.level = level
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        rid = request_id(scope)
+        start = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = list(message.get("headers", ()))
+                if all(name != b"x-request-id" for name, _ in headers):
+                    headers.append((b"x-request-id", rid.encode("ascii")))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            duration_ms = (time.perf_counter() - start) * 1000
+            level = logging.ERROR if status >= 500 else self.level
+            # Escape the client-controlled path so it cannot forge extra log lines.
+            path = scope["path"].encode("unicode_escape").decode("ascii")
+            self.logger.log(
+                level,
+                "%s %s %d %.2fms request_id=%s",
+                scope["method"],
+                path,
+                status,
+                duration_ms,
+                rid,
+                extra={
+                    "method": scope["method"],
+                    "path": path,
+                    "status": status,
+                    "duration_ms": duration_ms,
+                    "request_id": rid,
+                },
+            )

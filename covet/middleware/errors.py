@@ -1,0 +1,188 @@
+"""Turning exceptions into responses: registered handlers, HTTP errors and the last-resort 500."""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import traceback
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from covet._request_id import request_id
+from covet._types import ASGIApp, Message, Receive, Scope, Send
+from covet.concurrency import run_in_threadpool
+from covet.exceptions import HTTPException, WebSocketException
+from covet.requests import Request
+from covet.responses.base import Response
+from covet.responses.problem import ProblemResponse
+
+logger = logging.getLogger("covet.error")
+
+ExceptionHandler = Callable[[Request, Any], Any]
+HandlerKey = type[BaseException] | int
+
+
+class ExceptionHandlers:
+    """Handlers registered by exception class or by HTTP status code.
+
+    Lookup order: a status-code handler for :class:`HTTPException` of that status, then the
+    most specific class in the exception's MRO.
+    """
+
+    def __init__(self, handlers: Mapping[HandlerKey, ExceptionHandler] | None = None) -> None:
+        self._by_status: dict[int, ExceptionHandler] = {}
+        self._by_class: dict[type[BaseException], ExceptionHandler] = {}
+        for key, handler in (handlers or {}).items():
+            self.add(key, handler)
+
+    def add(self, key: HandlerKey, handler: ExceptionHandler) -> None:
+        """Register ``handler`` for an exception class or a status code."""
+        if isinstance(key, int):
+            self._by_status[key] = handler
+        elif isinstance(key, type) and issubclass(key, BaseException):
+            self._by_class[key] = handler
+        else:
+            raise TypeError(f"Exception handler key must be a status or exception class: {key!r}")
+
+    def find(self, exc: BaseException) -> ExceptionHandler | None:
+        """Return the handler for ``exc``, or ``None``."""
+        if isinstance(exc, HTTPException) and exc.status_code in self._by_status:
+            return self._by_status[exc.status_code]
+        for cls in type(exc).__mro__:
+            handler = self._by_class.get(cls)
+            if handler is not None:
+                return handler
+        return None
+
+    def __bool__(self) -> bool:
+        return bool(self._by_status or self._by_class)
+
+
+def http_exception_response(scope: Scope, exc: HTTPException) -> Response:
+    """The default problem-details response for an :class:`HTTPException`."""
+    if exc.status_code < 400:
+        return Response(status_code=exc.status_code, headers=exc.headers)
+    return ProblemResponse(
+        exc.status_code, exc.detail, instance=scope.get("path"), headers=exc.headers
+    )
+
+
+class ErrorMiddleware:
+    """Convert exceptions escaping the wrapped app into responses.
+
+    The application stack uses it twice: innermost (``catch_all=False``) it applies the
+    registered handlers and answers :class:`HTTPException`, so user middleware sees
+    responses; outermost (``catch_all=True``) it turns anything left into a 500 whose body
+    never contains exception text unless ``debug`` is on. With no user middleware both
+    roles share one instance.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        handlers: ExceptionHandlers | None = None,
+        handle_http: bool = True,
+        catch_all: bool = True,
+        debug: bool = False,
+    ) -> None:
+        self.app = app
+        self.handlers = handlers or ExceptionHandlers()
+        self.handle_http = handle_http
+        self.catch_all = catch_all
+        self.debug = debug
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "websocket":
+            await self._call_websocket(scope, receive, send)
+            return
+        if kind != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            response = await self._handled_response(scope, receive, exc)
+            if response is None and not self.catch_all:
+                raise
+            if started:
+                # The response is half sent: the connection must be cut, not answered.
+                logger.error("Exception after the response started", exc_info=exc)
+                raise
+            if response is not None:
+                await response(scope, receive, send)
+                return
+            await self._server_error(scope, exc)(scope, receive, send)
+            # Re-raise so the server (and TestClient) see the failure, as Starlette does.
+            raise
+
+    async def _handled_response(
+        self, scope: Scope, receive: Receive, exc: Exception
+    ) -> Response | None:
+        if not self.handle_http:
+            return None
+        handler = self.handlers.find(exc)
+        if handler is not None:
+            return await self._run_handler(handler, Request(scope, receive), exc)
+        if isinstance(exc, HTTPException):
+            return http_exception_response(scope, exc)
+        return None
+
+    async def _run_handler(
+        self, handler: ExceptionHandler, request: Request, exc: Exception
+    ) -> Response:
+        if inspect.iscoroutinefunction(handler):
+            response = await handler(request, exc)
+        else:
+            response = await run_in_threadpool(handler, request, exc)
+        if not isinstance(response, Response):
+            raise TypeError(
+                f"Exception handler {handler!r} returned {type(response).__name__}, "
+                "expected a Response."
+            )
+        return response
+
+    def _server_error(self, scope: Scope, exc: Exception) -> Response:
+        rid = request_id(scope)
+        logger.error(
+            "Unhandled exception in %s %s (request id %s)",
+            scope.get("method"),
+            scope.get("path"),
+            rid,
+            exc_info=exc,
+        )
+        extensions: dict[str, Any] = {"request_id": rid}
+        detail = "The server hit an unexpected error. Quote the request id when reporting it."
+        if self.debug:
+            extensions["exception"] = f"{type(exc).__name__}: {exc}"
+            extensions["traceback"] = traceback.format_exception(exc)
+        return ProblemResponse(
+            500,
+            detail,
+            instance=scope.get("path"),
+            headers={"X-Request-ID": rid},
+            extensions=extensions,
+        )
+
+    async def _call_websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await self.app(scope, receive, send)
+        except WebSocketException as exc:
+            await send({"type": "websocket.close", "code": exc.code, "reason": exc.reason})
+        except Exception as exc:
+            if not self.catch_all:
+                raise
+            logger.error("Unhandled exception in WebSocket %s", scope.get("path"), exc_info=exc)
+            try:
+                await send({"type": "websocket.close", "code": 1011, "reason": ""})
+            except Exception:
+                logger.debug("Could not send close after WebSocket error", exc_info=True)

@@ -1,0 +1,313 @@
+"""The HTTP request (and the connection base it shares with WebSockets)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Mapping
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
+
+from covet._parsers.cookies import parse_cookie_header
+from covet._parsers.json import parse_json
+from covet._types import Message, Receive, Scope
+from covet.datastructures import URL, Headers, QueryParams, State, first_header
+from covet.exceptions import ClientDisconnectError, HTTPException
+from covet.limits import DEFAULT_LIMITS, Limits
+
+if TYPE_CHECKING:
+    from covet.forms import FormData
+
+_T = TypeVar("_T")
+_JSON_SUFFIX = "+json"
+
+
+class Address(NamedTuple):
+    """A network peer: host and port."""
+
+    host: str
+    port: int
+
+
+async def _empty_receive() -> Message:
+    raise RuntimeError("This Request was built without a receive channel.")
+
+
+class HTTPConnection(Mapping[str, Any]):
+    """What HTTP requests and WebSockets have in common; a read-only view of the scope."""
+
+    __slots__ = ("_cookies", "_headers", "_limits", "_query_params", "_state", "_url", "scope")
+
+    def __init__(self, scope: Scope, limits: Limits | None = None) -> None:
+        self.scope = scope
+        self._limits = limits
+        self._headers: Headers | None = None
+        self._query_params: QueryParams | None = None
+        self._cookies: dict[str, str] | None = None
+        self._url: URL | None = None
+        self._state: State | None = None
+
+    def __getitem__(self, key: str) -> Any:
+        return self.scope[key]
+
+    def __iter__(self) -> Any:
+        return iter(self.scope)
+
+    def __len__(self) -> int:
+        return len(self.scope)
+
+    __eq__ = object.__eq__
+    __hash__ = object.__hash__
+
+    @property
+    def app(self) -> Any:
+        """The application that received the request."""
+        return self.scope.get("app")
+
+    @property
+    def limits(self) -> Limits:
+        """The parsing limits in force for this request (route, then app, then defaults)."""
+        if self._limits is None:
+            app = self.scope.get("app")
+            self._limits = getattr(app, "limits", None) or DEFAULT_LIMITS
+        return self._limits
+
+    @property
+    def url(self) -> URL:
+        """The full URL the client asked for."""
+        if self._url is None:
+            self._url = URL.from_scope(self.scope)
+        return self._url
+
+    @property
+    def base_url(self) -> URL:
+        """The URL of the application root (scheme, host and ``root_path``)."""
+        root = self.scope.get("root_path", "")
+        return self.url.replace(path=root.rstrip("/") + "/", query="", fragment="")
+
+    @property
+    def headers(self) -> Headers:
+        """Case-insensitive, multi-valued request headers."""
+        if self._headers is None:
+            self._headers = Headers(raw=self.scope["headers"])
+        return self._headers
+
+    @property
+    def query_params(self) -> QueryParams:
+        """Multi-valued query parameters (400 when there are too many)."""
+        if self._query_params is None:
+            self._query_params = QueryParams(
+                self.scope.get("query_string", b""), max_params=self.limits.max_query_params
+            )
+        return self._query_params
+
+    @property
+    def path_params(self) -> dict[str, Any]:
+        """Parameters captured from the path, already converted."""
+        params: dict[str, Any] = self.scope.get("path_params", {})
+        return params
+
+    @property
+    def cookies(self) -> dict[str, str]:
+        """Cookies sent by the client."""
+        if self._cookies is None:
+            cookies: dict[str, str] = {}
+            for name, value in self.scope["headers"]:
+                if name == b"cookie":
+                    for key, val in parse_cookie_header(value.decode("latin-1")).items():
+                        cookies.setdefault(key, val)
+            self._cookies = cookies
+        return self._cookies
+
+    @property
+    def client(self) -> Address | None:
+        """The peer's address as reported by the server (not from spoofable headers)."""
+        client = self.scope.get("client")
+        return None if client is None else Address(client[0], client[1])
+
+    @property
+    def state(self) -> State:
+        """Per-request state, pre-filled with a shallow copy of the lifespan state."""
+        if self._state is None:
+            self._state = State(self.scope.setdefault("state", {}))
+        return self._state
+
+    def state_of(self, kind: type[_T]) -> _T:
+        """Return the typed object a lifespan yielded, e.g. ``request.state_of(AppState)``."""
+        from covet.lifespan import typed_state_key
+
+        try:
+            value = self.scope["state"][typed_state_key(kind)]
+        except KeyError:
+            raise LookupError(f"No lifespan yielded a {kind.__qualname__}.") from None
+        if not isinstance(value, kind):  # pragma: no cover - the key is derived from the type
+            raise LookupError(f"Lifespan state for {kind.__qualname__} has the wrong type.")
+        return value
+
+    def url_for(self, name: str, /, **path_params: Any) -> URL:
+        """Build the absolute URL of the route called ``name``."""
+        path = self.scope["app"].url_path_for(name, **path_params)
+        return URL(str(self.base_url).rstrip("/") + path)
+
+
+class Request(HTTPConnection):
+    """An incoming HTTP request. Everything is parsed lazily and cached.
+
+    The body can be read by middleware and by the handler: once read, it is kept.
+    """
+
+    __slots__ = (
+        "_body",
+        "_form",
+        "_is_disconnected",
+        "_json",
+        "_pending",
+        "_receive",
+        "_stream_used",
+    )
+
+    def __init__(
+        self, scope: Scope, receive: Receive = _empty_receive, limits: Limits | None = None
+    ) -> None:
+        super().__init__(scope, limits)
+        self._receive = receive
+        self._body: bytes | None = None
+        self._json: Any = _UNSET
+        self._form: FormData | None = None
+        self._stream_used = False
+        self._is_disconnected = False
+        self._pending: list[Message] = []
+
+    @property
+    def method(self) -> str:
+        """The HTTP method, upper case."""
+        method: str = self.scope["method"]
+        return method
+
+    @property
+    def receive(self) -> Receive:
+        """The ASGI receive channel."""
+        return self._receive
+
+    async def _next_message(self) -> Message:
+        if self._pending:
+            return self._pending.pop(0)
+        return await self._receive()
+
+    async def stream(self) -> AsyncIterator[bytes]:
+        """Yield the body in chunks as they arrive, enforcing ``max_body_size``.
+
+        Raises:
+            HTTPException: 413 when the body is larger than allowed.
+            ClientDisconnectError: the client went away before the body was complete.
+        """
+        if self._body is not None:
+            yield self._body
+            return
+        if self._stream_used:
+            raise RuntimeError("The request body stream has already been consumed.")
+        self._stream_used = True
+        limit = self.limits.max_body_size
+        declared = first_header(self.scope["headers"], b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            raise _too_large(limit)
+        received = 0
+        while True:
+            message = await self._next_message()
+            kind = message["type"]
+            if kind == "http.request":
+                chunk: bytes = message.get("body", b"")
+                received += len(chunk)
+                if received > limit:
+                    raise _too_large(limit)
+                if chunk:
+                    yield chunk
+                if not message.get("more_body", False):
+                    return
+            elif kind == "http.disconnect":
+                self._is_disconnected = True
+                raise ClientDisconnectError("The client disconnected while sending the body.")
+
+    async def body(self) -> bytes:
+        """Read and return the whole body (cached)."""
+        if self._body is None:
+            chunks = [chunk async for chunk in self.stream()]
+            self._body = b"".join(chunks)
+        return self._body
+
+    async def json(self) -> Any:
+        """Parse the body as JSON.
+
+        Raises:
+            HTTPException: 415 unless the content type is ``application/json`` or ``*+json``;
+                400 for malformed, too deep or over-long-number JSON.
+        """
+        if self._json is _UNSET:
+            if not is_json_content_type(first_header(self.scope["headers"], b"content-type")):
+                raise HTTPException(
+                    415, "Expected a JSON body: Content-Type must be application/json."
+                )
+            limits = self.limits
+            self._json = parse_json(
+                await self.body(),
+                max_depth=limits.max_json_depth,
+                max_number_digits=limits.max_number_digits,
+            )
+        return self._json
+
+    async def form(self) -> FormData:
+        """Parse an urlencoded or multipart form body (cached).
+
+        Multipart needs ``python-multipart`` (``pip install 'covetpy[multipart]'``).
+        """
+        if self._form is None:
+            from covet.forms import parse_form
+
+            content_type = first_header(self.scope["headers"], b"content-type", b"")
+            self._form = await parse_form(
+                content_type.decode("latin-1"), self.stream(), self.limits
+            )
+        return self._form
+
+    async def close(self) -> None:
+        """Release uploaded files held by a parsed form."""
+        if self._form is not None:
+            await self._form.close()
+
+    async def is_disconnected(self) -> bool:
+        """Report whether the client has gone away, without blocking.
+
+        Body chunks received while checking are kept for :meth:`stream`.
+        """
+        if self._is_disconnected:
+            return True
+        task = asyncio.ensure_future(self._receive())
+        await asyncio.sleep(0)
+        if not task.done():
+            task.cancel()
+            try:
+                await task
+            except asyncio.CancelledError:
+                pass
+            return False
+        message = task.result()
+        if message["type"] == "http.disconnect":
+            self._is_disconnected = True
+        else:
+            self._pending.append(message)
+        return self._is_disconnected
+
+
+_UNSET: Any = object()
+
+
+def is_json_content_type(value: bytes | None) -> bool:
+    """Whether a Content-Type header value names JSON (``application/json`` or ``*/*+json``)."""
+    if not value:
+        return False
+    media = value.split(b";", 1)[0].strip().lower()
+    return media == b"application/json" or (
+        media.startswith(b"application/") and media.endswith(_JSON_SUFFIX.encode())
+    )
+
+
+def _too_large(limit: int) -> HTTPException:
+    return HTTPException(413, f"Request body is larger than the limit of {limit} bytes.")

@@ -1,0 +1,199 @@
+"""The response classes with a body known up front."""
+
+from __future__ import annotations
+
+import http.cookies
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from email.utils import format_datetime
+from typing import Any, Literal
+from urllib.parse import quote
+
+from covet import _json
+from covet._types import RawHeaders, Receive, Scope, Send
+from covet.background import BackgroundTask
+from covet.datastructures import MutableHeaders, _encode_name, _encode_value
+
+# Statuses that must not carry a body (RFC 9110 §6.4.1, §15.3.5, §15.4.5).
+_NO_BODY_STATUS = frozenset({204, 205, 304})
+
+
+class Response:
+    """An HTTP response whose body is held in memory.
+
+    Args:
+        content: ``bytes`` or ``str`` body (``None`` for empty).
+        status_code: The HTTP status.
+        headers: Extra headers; values containing CR, LF or NUL are refused.
+        media_type: Content type; ``charset`` is appended for ``text/*``.
+        background: A task to run after the response has been sent.
+    """
+
+    media_type: str | None = None
+    charset = "utf-8"
+    # Responses whose length is unknown up front (streams) leave Content-Length out.
+    auto_content_length = True
+
+    def __init__(
+        self,
+        content: Any = None,
+        status_code: int = 200,
+        headers: Mapping[str, str] | None = None,
+        media_type: str | None = None,
+        background: BackgroundTask | None = None,
+    ) -> None:
+        self.status_code = status_code
+        if media_type is not None:
+            self.media_type = media_type
+        self.background = background
+        self.body = self.render(content)
+        self.raw_headers = self._build_headers(headers)
+
+    def render(self, content: Any) -> bytes:
+        """Turn ``content`` into body bytes."""
+        if content is None:
+            return b""
+        if isinstance(content, bytes | bytearray | memoryview):
+            return bytes(content)
+        if isinstance(content, str):
+            return content.encode(self.charset)
+        raise TypeError(
+            f"{type(self).__name__} content must be bytes or str, not {type(content).__name__}"
+        )
+
+    def _build_headers(self, headers: Mapping[str, str] | None) -> RawHeaders:
+        raw: RawHeaders = (
+            [(_encode_name(k), _encode_value(v)) for k, v in headers.items()] if headers else []
+        )
+        names = {k for k, _ in raw}
+        no_body = self.status_code < 200 or self.status_code in _NO_BODY_STATUS
+        if self.auto_content_length and b"content-length" not in names and not no_body:
+            raw.append((b"content-length", str(len(self.body)).encode("latin-1")))
+        if self.media_type is not None and b"content-type" not in names and not no_body:
+            content_type = self.media_type
+            if content_type.startswith("text/") and "charset=" not in content_type:
+                content_type += "; charset=" + self.charset
+            raw.append((b"content-type", content_type.encode("latin-1")))
+        return raw
+
+    @property
+    def headers(self) -> MutableHeaders:
+        """The response headers; changes apply to the response."""
+        return MutableHeaders(raw=self.raw_headers)
+
+    def set_cookie(
+        self,
+        key: str,
+        value: str = "",
+        *,
+        max_age: int | None = None,
+        expires: datetime | int | None = None,
+        path: str | None = "/",
+        domain: str | None = None,
+        secure: bool = True,
+        httponly: bool = True,
+        samesite: Literal["lax", "strict", "none"] | None = "lax",
+        partitioned: bool = False,
+    ) -> None:
+        """Add a ``Set-Cookie`` header. Defaults are safe: Secure, HttpOnly, SameSite=Lax."""
+        cookie: http.cookies.BaseCookie[str] = http.cookies.SimpleCookie()
+        cookie[key] = value
+        morsel = cookie[key]
+        if max_age is not None:
+            morsel["max-age"] = max_age
+        if expires is not None:
+            morsel["expires"] = (
+                format_datetime(expires.astimezone(UTC), usegmt=True)
+                if isinstance(expires, datetime)
+                else expires
+            )
+        if path is not None:
+            morsel["path"] = path
+        if domain is not None:
+            morsel["domain"] = domain
+        if secure:
+            morsel["secure"] = True
+        if httponly:
+            morsel["httponly"] = True
+        if samesite is not None:
+            if samesite.lower() not in ("lax", "strict", "none"):
+                raise ValueError(f"samesite must be 'lax', 'strict' or 'none', not {samesite!r}")
+            morsel["samesite"] = samesite.capitalize()
+        header = morsel.OutputString()
+        if partitioned:
+            header += "; Partitioned"
+        self.raw_headers.append((b"set-cookie", _encode_value(header)))
+
+    def delete_cookie(
+        self,
+        key: str,
+        *,
+        path: str = "/",
+        domain: str | None = None,
+        secure: bool = True,
+        httponly: bool = True,
+        samesite: Literal["lax", "strict", "none"] | None = "lax",
+    ) -> None:
+        """Tell the client to drop cookie ``key``."""
+        self.set_cookie(
+            key,
+            max_age=0,
+            expires=0,
+            path=path,
+            domain=domain,
+            secure=secure,
+            httponly=httponly,
+            samesite=samesite,
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send(
+            {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
+        )
+        body = b"" if scope.get("method") == "HEAD" else self.body
+        await send({"type": "http.response.body", "body": body})
+        if self.background is not None:
+            await self.background()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(status_code={self.status_code})"
+
+
+class PlainTextResponse(Response):
+    """A ``text/plain`` response."""
+
+    media_type = "text/plain"
+
+
+class HTMLResponse(Response):
+    """A ``text/html`` response."""
+
+    media_type = "text/html"
+
+
+class JSONResponse(Response):
+    """A compact UTF-8 JSON response (orjson when installed).
+
+    Dataclasses, datetimes, UUIDs, Decimals, enums and sets are encoded too.
+    """
+
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        """Encode ``content`` as JSON."""
+        return _json.dumps(content)
+
+
+class RedirectResponse(Response):
+    """Redirect to ``url`` (307 by default, which keeps the method and body)."""
+
+    def __init__(
+        self,
+        url: str,
+        status_code: int = 307,
+        headers: Mapping[str, str] | None = None,
+        background: BackgroundTask | None = None,
+    ) -> None:
+        super().__init__(None, status_code, headers, background=background)
+        location = quote(str(url), safe=":/%#?=@[]!$&'()*+,;~-._")
+        self.raw_headers.append((b"location", _encode_value(location)))

@@ -1,0 +1,16 @@
+"""Routing: path templates, convertors, the segment trie, routes and the router."""
+
+from covet.routing.convertors import Convertor, register_convertor
+from covet.routing.router import Router
+from covet.routing.routes import Mount, Route, WebSocketRoute
+from covet.routing.trie import UnreachableRouteWarning
+
+__all__ = [
+    "Convertor",
+    "Mount",
+    "Route",
+    "Router",
+    "UnreachableRouteWarning",
+    "WebSocketRoute",
+    "register_convertor",
+]

@@ -1,0 +1,250 @@
+"""Turn a handler into an ASGI callable, planning its arguments once at start-up.
+
+The plan is computed from the handler's signature when the application starts; the
+request path only executes it. Handlers that take nothing, or only path parameters that
+need no conversion, get dedicated fast paths.
+"""
+
+from __future__ import annotations
+
+import inspect
+import typing
+import uuid
+from collections.abc import Awaitable, Callable
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from covet import _json
+from covet._types import ASGIApp, Receive, Scope, Send
+from covet.background import BackgroundTasks
+from covet.concurrency import run_in_threadpool
+from covet.exceptions import ConfigurationError, HTTPException
+from covet.limits import Limits
+from covet.requests import HTTPConnection, Request
+from covet.responses.base import _NO_BODY_STATUS, Response
+from covet.routing.convertors import StringConvertor
+from covet.routing.routes import BaseRoute, Route, WebSocketRoute
+from covet.websockets import WebSocket
+
+_JSON_HEADER = (b"content-type", b"application/json")
+
+# Annotations a plain ``{name}`` parameter is converted to (422 when it does not parse).
+_PATH_CASTS: dict[Any, Callable[[str], Any]] = {
+    int: int,
+    float: float,
+    uuid.UUID: uuid.UUID,
+    Decimal: Decimal,
+}
+
+
+def _is_async_callable(func: Any) -> bool:
+    return inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(
+        getattr(func, "__call__", None)  # noqa: B004 - async callable instances
+    )
+
+
+def _resolve_hints(route: BaseRoute) -> tuple[inspect.Signature, dict[str, Any]]:
+    """Resolve the annotations of the handler's parameters (not its return type).
+
+    Each parameter is resolved on its own, so an unresolvable return annotation or an
+    unrelated parameter does not break the route; the error names the parameter.
+    """
+    handler = route.endpoint
+    try:
+        signature = inspect.signature(handler, eval_str=False)
+    except (TypeError, ValueError) as exc:
+        raise ConfigurationError(f"Cannot inspect handler {route.handler_name}: {exc}") from exc
+    target: Any = inspect.unwrap(
+        handler if inspect.isroutine(handler) else getattr(handler, "__call__", handler)  # noqa: B004
+    )
+    namespace: dict[str, Any] = dict(getattr(target, "__globals__", {}))
+    try:
+        namespace.update(inspect.getclosurevars(target).nonlocals)
+    except TypeError:
+        pass
+    hints: dict[str, Any] = {}
+    for name, parameter in signature.parameters.items():
+        annotation = parameter.annotation
+        if isinstance(annotation, str):
+            try:
+                annotation = eval(annotation, namespace)  # as typing.get_type_hints does
+            except Exception as exc:
+                raise ConfigurationError(
+                    f"Cannot resolve the annotation {annotation!r} of parameter {name!r} of "
+                    f"handler {route.handler_name} (route {route.path!r}): {exc}. Import the "
+                    "type at module level."
+                ) from exc
+        hints[name] = annotation
+    return signature, hints
+
+
+def _strip_annotated(annotation: Any) -> Any:
+    if typing.get_origin(annotation) is typing.Annotated:
+        return typing.get_args(annotation)[0]
+    return annotation
+
+
+def _is_subclass(annotation: Any, base: type) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, base)
+
+
+# Argument sources, in the order a plan lists them.
+_PATH = "path"
+_PATH_CAST = "path_cast"
+_CONNECTION = "connection"
+_BACKGROUND = "background"
+
+
+def plan_arguments(route: BaseRoute) -> list[tuple[str, str, Any]]:
+    """Decide, for each handler parameter, where its value comes from.
+
+    Raises:
+        ConfigurationError: naming the handler and parameter when one cannot be bound.
+    """
+    signature, hints = _resolve_hints(route)
+    convertors = route.template.convertors
+    is_websocket = isinstance(route, WebSocketRoute)
+    plan: list[tuple[str, str, Any]] = []
+    for name, parameter in signature.parameters.items():
+        if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
+            continue
+        annotation = _strip_annotated(hints.get(name, parameter.annotation))
+        if _is_subclass(annotation, HTTPConnection):
+            expected = WebSocket if is_websocket else Request
+            if not issubclass(expected, annotation):
+                raise ConfigurationError(
+                    f"Parameter {name!r} of {route.handler_name} asks for "
+                    f"{annotation.__name__}, but route {route.path!r} provides {expected.__name__}."
+                )
+            plan.append((name, _CONNECTION, None))
+        elif _is_subclass(annotation, BackgroundTasks):
+            plan.append((name, _BACKGROUND, None))
+        elif name in convertors:
+            cast = _PATH_CASTS.get(annotation)
+            if cast is not None and isinstance(convertors[name], StringConvertor):
+                plan.append((name, _PATH_CAST, cast))
+            else:
+                plan.append((name, _PATH, None))
+        elif parameter.default is parameter.empty:
+            raise ConfigurationError(
+                f"Cannot bind parameter {name!r} of handler {route.handler_name} "
+                f"(route {route.path!r}): it is not a path parameter of the route, nor "
+                "annotated as Request, WebSocket or BackgroundTasks. Give it a default, or "
+                "add it to the path."
+            )
+    return plan
+
+
+def compile_http(route: Route, limits: Limits) -> ASGIApp:
+    """Build the ASGI callable that runs ``route``'s handler and sends its result."""
+    if route.max_body_size is not None:
+        limits = limits.replace(max_body_size=route.max_body_size)
+    handler = route.endpoint
+    plan = plan_arguments(route)
+    call = handler if _is_async_callable(handler) else _threaded(handler)
+    status = route.status_code or 200
+    sources = {source for _, source, _ in plan}
+
+    if not plan:
+
+        async def run_without_arguments(scope: Scope, receive: Receive, send: Send) -> None:
+            await send_result(await call(), status, scope, receive, send)
+
+        return run_without_arguments
+
+    if sources == {_PATH} and len(plan) == len(route.template.convertors):
+
+        async def run_with_path(scope: Scope, receive: Receive, send: Send) -> None:
+            await send_result(await call(**scope["path_params"]), status, scope, receive, send)
+
+        return run_with_path
+
+    async def run_planned(scope: Scope, receive: Receive, send: Send) -> None:
+        kwargs, tasks, request = _bind(plan, scope, lambda: Request(scope, receive, limits))
+        try:
+            result = await call(**kwargs)
+            await send_result(result, status, scope, receive, send)
+        finally:
+            if request is not None:
+                await request.close()  # type: ignore[attr-defined]
+        if tasks is not None:
+            await tasks()
+
+    return run_planned
+
+
+def compile_websocket(route: WebSocketRoute) -> ASGIApp:
+    """Build the ASGI callable that runs a WebSocket handler."""
+    plan = plan_arguments(route)
+    handler = route.endpoint
+    if not _is_async_callable(handler):
+        raise ConfigurationError(f"WebSocket handler {route.handler_name} must be async.")
+
+    async def run_websocket(scope: Scope, receive: Receive, send: Send) -> None:
+        kwargs, tasks, _ = _bind(plan, scope, lambda: WebSocket(scope, receive, send))
+        await handler(**kwargs)
+        if tasks is not None:
+            await tasks()
+
+    return run_websocket
+
+
+def _bind(
+    plan: list[tuple[str, str, Any]], scope: Scope, connection: Callable[[], HTTPConnection]
+) -> tuple[dict[str, Any], BackgroundTasks | None, HTTPConnection | None]:
+    params = scope["path_params"]
+    kwargs: dict[str, Any] = {}
+    tasks: BackgroundTasks | None = None
+    conn: HTTPConnection | None = None
+    for name, source, cast in plan:
+        if source == _PATH:
+            kwargs[name] = params[name]
+        elif source == _PATH_CAST:
+            kwargs[name] = _cast_path(name, params[name], cast)
+        elif source == _CONNECTION:
+            if conn is None:
+                conn = connection()
+            kwargs[name] = conn
+        else:
+            if tasks is None:
+                tasks = BackgroundTasks()
+            kwargs[name] = tasks
+    return kwargs, tasks, conn
+
+
+def _cast_path(name: str, value: str, cast: Callable[[str], Any]) -> Any:
+    try:
+        return cast(value)
+    except (ValueError, InvalidOperation):
+        kind = getattr(cast, "__name__", "value")
+        raise HTTPException(
+            422, f"Path parameter {name!r} must be a valid {kind}, got {value!r}."
+        ) from None
+
+
+def _threaded(func: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
+    async def call_in_thread(**kwargs: Any) -> Any:
+        return await run_in_threadpool(func, **kwargs)
+
+    return call_in_thread
+
+
+async def send_result(result: Any, status: int, scope: Scope, receive: Receive, send: Send) -> None:
+    """Send a handler's return value: Responses pass through, anything else becomes JSON."""
+    if isinstance(result, Response):
+        await result(scope, receive, send)
+        return
+    if status in _NO_BODY_STATUS and result is None:
+        await send({"type": "http.response.start", "status": status, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+        return
+    body = _json.dumps(result)
+    # PERF: send raw ASGI messages instead of building a JSONResponse object.
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [_JSON_HEADER, (b"content-length", str(len(body)).encode("ascii"))],
+        }
+    )
+    await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})

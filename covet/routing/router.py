@@ -1,0 +1,427 @@
+"""The router: route registration, the dispatch table and ASGI dispatch."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import Any, TypeVar
+from urllib.parse import quote, unquote_to_bytes
+
+from covet._types import ASGIApp, Receive, Scope, Send
+from covet.exceptions import BadRequestError, HTTPException, NoMatchFoundError, RouteConflictError
+from covet.limits import DEFAULT_LIMITS, Limits
+from covet.responses.base import RedirectResponse, Response
+from covet.routing.endpoint import compile_http, compile_websocket
+from covet.routing.routes import BaseRoute, MiddlewareSpec, Mount, Route, WebSocketRoute
+from covet.routing.trie import Trie
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+_BAD_PERCENT = re.compile(rb"%(?![0-9A-Fa-f]{2})")
+
+Lifespan = Callable[[Any], AbstractAsyncContextManager[Any]]
+
+
+class MethodTable:
+    """The routes registered on one path pattern, by method, plus its WebSocket route."""
+
+    __slots__ = ("allow", "methods", "websocket")
+
+    def __init__(self) -> None:
+        self.methods: dict[str, Route] = {}
+        self.websocket: WebSocketRoute | None = None
+        self.allow = ""
+
+    def add(self, route: BaseRoute) -> None:
+        if isinstance(route, WebSocketRoute):
+            if self.websocket is not None:
+                raise _conflict(route, self.websocket, "WEBSOCKET")
+            self.websocket = route
+            return
+        assert isinstance(route, Route)
+        for method in route.methods:
+            existing = self.methods.get(method)
+            if existing is not None:
+                raise _conflict(route, existing, method)
+        for method in route.methods:
+            self.methods[method] = route
+        allowed = set(self.methods)
+        if "GET" in allowed:
+            allowed.add("HEAD")
+        allowed.add("OPTIONS")
+        self.allow = ", ".join(sorted(allowed))
+
+    def lookup(self, method: str) -> Route | None:
+        route = self.methods.get(method)
+        if route is None and method == "HEAD":
+            return self.methods.get("GET")
+        return route
+
+
+def _conflict(new: BaseRoute, old: BaseRoute, method: str) -> RouteConflictError:
+    return RouteConflictError(
+        f"Route {method} {new.path!r} (handler {new.handler_name}) conflicts with "
+        f"{method} {old.path!r} (handler {old.handler_name}): both match the same paths."
+    )
+
+
+class Router:
+    """A group of routes with shared prefix, tags, middleware and lifespan.
+
+    A Router is an ASGI application on its own, and can be included into a
+    :class:`~covet.CovetPy` app (``app.include_router``), which flattens its routes into
+    the app's table.
+
+    Args:
+        prefix: Path prefix for every route registered here.
+        tags: Tags added to every route (used by OpenAPI).
+        middleware: ``(cls, options)`` pairs wrapped around each of this router's routes.
+        lifespan: An async context manager factory run with the app's lifespan.
+        redirect_slashes: Redirect ``/path/`` to ``/path`` (and back) when only the other
+            form exists.
+    """
+
+    def __init__(
+        self,
+        *,
+        prefix: str = "",
+        tags: Iterable[str] = (),
+        middleware: Sequence[MiddlewareSpec] = (),
+        lifespan: Lifespan | None = None,
+        redirect_slashes: bool = True,
+        redirect_status: int = 307,
+    ) -> None:
+        if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
+            raise ValueError(f"Router prefix {prefix!r} must start with '/' and not end with '/'.")
+        if redirect_status not in (307, 308):
+            raise ValueError("redirect_status must be 307 or 308 so the method is kept.")
+        self.prefix = prefix
+        self.tags = list(tags)
+        self.middleware = list(middleware)
+        self.lifespans: list[Lifespan] = [lifespan] if lifespan is not None else []
+        self.redirect_slashes = redirect_slashes
+        self.redirect_status = redirect_status
+        self.routes: list[BaseRoute] = []
+        self.mounts: list[Mount] = []
+        self._trie: Trie[MethodTable] = Trie()
+        self._compiled_with: Limits | None = None
+
+    # -- registration -------------------------------------------------------------------
+
+    def add_route(self, route: BaseRoute) -> None:
+        """Register a route, raising :class:`RouteConflictError` on an equivalent one."""
+        table = self._trie.find_or_insert(route.template, MethodTable)
+        table.add(route)
+        self.routes.append(route)
+        self._compiled_with = None
+
+    def route(
+        self,
+        path: str,
+        *,
+        methods: Iterable[str] = ("GET",),
+        name: str | None = None,
+        status_code: int | None = None,
+        middleware: Sequence[MiddlewareSpec] = (),
+        tags: Iterable[str] = (),
+        include_in_schema: bool = True,
+        max_body_size: int | None = None,
+        **options: Any,
+    ) -> Callable[[_F], _F]:
+        """Register the decorated function for ``methods`` on ``path``."""
+
+        def decorator(func: _F) -> _F:
+            self.add_route(
+                Route(
+                    self.prefix + path,
+                    func,
+                    methods=methods,
+                    name=name,
+                    status_code=status_code,
+                    middleware=[*self.middleware, *middleware],
+                    tags=[*self.tags, *tags],
+                    include_in_schema=include_in_schema,
+                    max_body_size=max_body_size,
+                    options=options,
+                )
+            )
+            return func
+
+        return decorator
+
+    def get(self, path: str, **kwargs: Any) -> Callable[[_F], _F]:
+        """Register a GET route (which also answers HEAD)."""
+        return self.route(path, methods=("GET",), **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> Callable[[_F], _F]:
+        """Register a POST route."""
+        return self.route(path, methods=("POST",), **kwargs)
+
+    def put(self, path: str, **kwargs: Any) -> Callable[[_F], _F]:
+        """Register a PUT route."""
+        return self.route(path, methods=("PUT",), **kwargs)
+
+    def patch(self, path: str, **kwargs: Any) -> Callable[[_F], _F]:
+        """Register a PATCH route."""
+        return self.route(path, methods=("PATCH",), **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> Callable[[_F], _F]:
+        """Register a DELETE route."""
+        return self.route(path, methods=("DELETE",), **kwargs)
+
+    def head(self, path: str, **kwargs: Any) -> Callable[[_F], _F]:
+        """Register a HEAD route."""
+        return self.route(path, methods=("HEAD",), **kwargs)
+
+    def options(self, path: str, **kwargs: Any) -> Callable[[_F], _F]:
+        """Register an OPTIONS route (replacing the automatic ``Allow`` answer)."""
+        return self.route(path, methods=("OPTIONS",), **kwargs)
+
+    def websocket(
+        self,
+        path: str,
+        *,
+        name: str | None = None,
+        middleware: Sequence[MiddlewareSpec] = (),
+    ) -> Callable[[_F], _F]:
+        """Register a WebSocket handler on ``path``."""
+
+        def decorator(func: _F) -> _F:
+            self.add_route(
+                WebSocketRoute(
+                    self.prefix + path,
+                    func,
+                    name=name,
+                    middleware=[*self.middleware, *middleware],
+                    tags=self.tags,
+                )
+            )
+            return func
+
+        return decorator
+
+    def mount(self, path: str, app: ASGIApp, *, name: str | None = None) -> None:
+        """Serve another ASGI application under ``path``."""
+        mount = Mount(self.prefix + path, app, name=name)
+        for existing in self.mounts:
+            if existing.path == mount.path:
+                raise RouteConflictError(f"Two applications are mounted at {mount.path!r}.")
+        self.mounts.append(mount)
+        self.mounts.sort(key=lambda m: len(m.path), reverse=True)
+        self._compiled_with = None
+
+    def include_router(
+        self,
+        router: Router,
+        *,
+        prefix: str = "",
+        tags: Iterable[str] = (),
+        middleware: Sequence[MiddlewareSpec] = (),
+    ) -> None:
+        """Copy ``router``'s routes, mounts and lifespans into this router."""
+        if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
+            raise ValueError(f"Include prefix {prefix!r} must start with '/' and not end with '/'.")
+        extra_prefix = self.prefix + prefix
+        extra_middleware = [*self.middleware, *middleware]
+        for route in router.routes:
+            self.add_route(_copy_route(route, extra_prefix, [*self.tags, *tags], extra_middleware))
+        for mount in router.mounts:
+            self.mount(prefix + mount.path, mount.app, name=mount.name)
+        self.lifespans.extend(router.lifespans)
+
+    # -- compilation ----------------------------------------------------------------------
+
+    def compile(self, limits: Limits = DEFAULT_LIMITS) -> None:
+        """Plan every handler and build route middleware; done once before serving."""
+        if self._compiled_with is limits:
+            return
+        for route in self.routes:
+            endpoint = (
+                compile_http(route, limits)
+                if isinstance(route, Route)
+                else compile_websocket(route)  # type: ignore[arg-type]
+            )
+            for factory, options in reversed(route.middleware):
+                endpoint = factory(endpoint, **options)
+            route.app = endpoint
+        self._compiled_with = limits
+
+    # -- lookup ---------------------------------------------------------------------------
+
+    def match(self, method: str, path: str) -> tuple[Route, dict[str, Any]] | None:
+        """Return the route answering ``method`` on ``path`` and its parameters, if any."""
+        found = self._trie.match(path)
+        if found is not None:
+            route = found[0].lookup(method)
+            if route is not None:
+                return route, found[1]
+        for table, params in self._trie.match_all(path):
+            route = table.lookup(method)
+            if route is not None:
+                return route, params
+        return None
+
+    def url_path_for(self, name: str, /, **params: Any) -> str:
+        """Build the path of the route named ``name`` (percent-encoded)."""
+        for route in self.routes:
+            if route.name == name and set(route.template.convertors) == set(params):
+                return route.url_path_for(**params)
+        for mount in self.mounts:
+            if mount.name == name and not params:
+                return mount.path
+        raise NoMatchFoundError(f"No route named {name!r} takes parameters {sorted(params)}.")
+
+    # -- dispatch -------------------------------------------------------------------------
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self._compiled_with is None:
+            self.compile()
+        kind = scope["type"]
+        if kind == "http":
+            await self._dispatch_http(scope, receive, send)
+        elif kind == "websocket":
+            await self._dispatch_websocket(scope, receive, send)
+        elif kind == "lifespan":
+            raise RuntimeError("Lifespan is handled by CovetPy, not by the Router.")
+
+    async def _dispatch_http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = route_path(scope)
+        found = self._trie.match(path)
+        method = scope["method"]
+        if found is not None:
+            table, params = found
+            route = table.methods.get(method)
+            if route is not None:
+                scope["path_params"] = params
+                await route.app(scope, receive, send)  # type: ignore[misc]
+                return
+        await self._dispatch_http_slow(path, method, scope, receive, send)
+
+    async def _dispatch_http_slow(
+        self, path: str, method: str, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        candidates = self._trie.match_all(path)
+        for table, params in candidates:
+            route = table.lookup(method)
+            if route is not None:
+                scope["path_params"] = params
+                await route.app(scope, receive, send)  # type: ignore[misc]
+                return
+        http_tables = [table for table, _ in candidates if table.methods]
+        if http_tables:
+            allow = _merge_allow(http_tables)
+            if method == "OPTIONS":
+                await Response(status_code=204, headers={"Allow": allow})(scope, receive, send)
+                return
+            raise HTTPException(405, f"Method {method} is not allowed here.", {"Allow": allow})
+        mount = self._find_mount(path)
+        if mount is not None:
+            await self._call_mount(mount, scope, receive, send)
+            return
+        redirect = self._slash_redirect(path, scope)
+        if redirect is not None:
+            await redirect(scope, receive, send)
+            return
+        raise HTTPException(404)
+
+    async def _dispatch_websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = route_path(scope)
+        for table, params in self._trie.match_all(path):
+            if table.websocket is not None:
+                scope["path_params"] = params
+                await table.websocket.app(scope, receive, send)  # type: ignore[misc]
+                return
+        mount = self._find_mount(path)
+        if mount is not None:
+            await self._call_mount(mount, scope, receive, send)
+            return
+        await send({"type": "websocket.close", "code": 1000, "reason": "Not Found"})
+
+    def _find_mount(self, path: str) -> Mount | None:
+        for mount in self.mounts:
+            if mount.matches(path):
+                return mount
+        return None
+
+    async def _call_mount(self, mount: Mount, scope: Scope, receive: Receive, send: Send) -> None:
+        child = dict(scope)
+        child["root_path"] = scope.get("root_path", "") + mount.path
+        child["path_params"] = {}
+        await mount.app(child, receive, send)
+
+    def _slash_redirect(self, path: str, scope: Scope) -> Response | None:
+        if not self.redirect_slashes or path == "/":
+            return None
+        other = path[:-1] if path.endswith("/") else path + "/"
+        # "//host" or "/\host" in Location would send browsers to another site.
+        if other.startswith(("//", "/\\")) or not self._trie.match_all(other):
+            return None
+        location = quote(scope.get("root_path", "") + other, safe="/:@!$&'()*+,;=-._~")
+        query = scope.get("query_string", b"")
+        if query:
+            location += "?" + query.decode("latin-1")
+        return RedirectResponse(location, status_code=self.redirect_status)
+
+
+def _merge_allow(tables: list[MethodTable]) -> str:
+    allowed: set[str] = set()
+    for table in tables:
+        allowed.update(m.strip() for m in table.allow.split(","))
+    return ", ".join(sorted(allowed))
+
+
+def _copy_route(
+    route: BaseRoute, prefix: str, tags: list[str], middleware: list[MiddlewareSpec]
+) -> BaseRoute:
+    common: dict[str, Any] = {
+        "name": route.name,
+        "middleware": [*middleware, *route.middleware],
+        "tags": [*tags, *(t for t in route.tags if t not in tags)],
+    }
+    if isinstance(route, WebSocketRoute):
+        return WebSocketRoute(prefix + route.path, route.endpoint, **common)
+    assert isinstance(route, Route)
+    return Route(
+        prefix + route.path,
+        route.endpoint,
+        methods=route.methods,
+        status_code=route.status_code,
+        max_body_size=route.max_body_size,
+        include_in_schema=route.include_in_schema,
+        options=route.options,
+        **common,
+    )
+
+
+def route_path(scope: Scope) -> str:
+    """The path to route on: ``path`` without ``root_path``, strictly decoded.
+
+    Raises:
+        BadRequestError: for invalid percent-encoding, invalid UTF-8 or NUL in the path.
+    """
+    path: str = scope["path"]
+    root = scope.get("root_path")
+    if root and path.startswith(root) and (len(path) == len(root) or path[len(root)] == "/"):
+        path = path[len(root) :] or "/"
+    raw = scope.get("raw_path")
+    # PERF: only paths with escapes or non-ASCII bytes need the strict check.
+    if raw is not None and (b"%" in raw or not raw.isascii()):
+        path = _strict_path(raw, root or "", path)
+    return path or "/"
+
+
+def _strict_path(raw: bytes, root: str, decoded: str) -> str:
+    raw = raw.split(b"?", 1)[0]
+    if _BAD_PERCENT.search(raw):
+        raise BadRequestError("The request path contains invalid percent-encoding.")
+    try:
+        text = unquote_to_bytes(raw).decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadRequestError("The request path is not valid UTF-8.") from None
+    if "\x00" in text:
+        raise BadRequestError("The request path contains a NUL character.")
+    if root and text.startswith(root):
+        text = text[len(root) :] or "/"
+    elif root and not text.startswith(root):
+        return decoded
+    return text

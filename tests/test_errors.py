@@ -1,0 +1,181 @@
+"""Error handling: problem details, handlers by class and status, no leaks in production."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from covet import CovetPy, HTTPException, JSONResponse, PlainTextResponse, Request
+from covet.middleware import AccessLogMiddleware
+from covet.testing import TestClient
+
+SECRET = "s3cret-database-password"
+
+
+def failing_app(debug: bool = False) -> CovetPy:
+    app = CovetPy(debug=debug)
+
+    @app.get("/boom")
+    async def boom() -> None:
+        raise RuntimeError(f"connection to postgres://admin:{SECRET}@db failed")
+
+    @app.get("/teapot")
+    async def teapot() -> None:
+        raise HTTPException(418, "I refuse to brew coffee", headers={"X-Pot": "yes"})
+
+    return app
+
+
+def test_http_exception_is_a_problem_document() -> None:
+    response = TestClient(failing_app()).get("/teapot")
+    assert response.status_code == 418
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["x-pot"] == "yes"
+    assert response.json() == {
+        "type": "about:blank",
+        "title": "I'm a Teapot",
+        "status": 418,
+        "detail": "I refuse to brew coffee",
+        "instance": "/teapot",
+    }
+
+
+def test_not_found_is_a_problem_document() -> None:
+    response = TestClient(CovetPy()).get("/missing")
+    assert response.status_code == 404
+    assert response.json()["title"] == "Not Found"
+
+
+def test_unhandled_exception_gives_generic_500_and_is_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    client = TestClient(failing_app(), raise_server_exceptions=False)
+    with caplog.at_level(logging.ERROR, logger="covet.error"):
+        response = client.get("/boom", headers={"X-Request-ID": "req-123"})
+    assert response.status_code == 500
+    assert SECRET not in response.text
+    assert "RuntimeError" not in response.text
+    assert "Traceback" not in response.text
+    body = response.json()
+    assert body["request_id"] == "req-123"
+    assert response.headers["x-request-id"] == "req-123"
+    assert any(SECRET in (r.exc_text or "") or r.exc_info for r in caplog.records)
+
+
+def test_hostile_request_id_is_replaced() -> None:
+    client = TestClient(failing_app(), raise_server_exceptions=False)
+    response = client.get("/boom", headers={"X-Request-ID": "x" * 500})
+    assert len(response.json()["request_id"]) == 32
+
+
+def test_debug_shows_traceback() -> None:
+    client = TestClient(failing_app(debug=True), raise_server_exceptions=False)
+    body = client.get("/boom").json()
+    assert SECRET in body["exception"]
+    assert any("Traceback" in line for line in body["traceback"])
+
+
+def test_handlers_by_class_and_by_status() -> None:
+    class OutOfStockError(Exception):
+        pass
+
+    app = CovetPy()
+
+    @app.exception_handler(OutOfStockError)
+    async def out_of_stock(request: Request, exc: OutOfStockError) -> JSONResponse:
+        return JSONResponse({"error": "out of stock", "path": request.url.path}, status_code=409)
+
+    @app.exception_handler(404)
+    def not_found(request: Request, exc: HTTPException) -> PlainTextResponse:
+        return PlainTextResponse("nothing here", status_code=404)
+
+    @app.get("/buy")
+    async def buy() -> None:
+        raise OutOfStockError
+
+    client = TestClient(app)
+    response = client.get("/buy")
+    assert response.status_code == 409
+    assert response.json() == {"error": "out of stock", "path": "/buy"}
+    assert client.get("/nowhere").text == "nothing here"
+
+
+def test_subclass_handler_is_found_through_the_mro() -> None:
+    class DomainError(Exception):
+        pass
+
+    class NotAllowedError(DomainError):
+        pass
+
+    app = CovetPy(
+        exception_handlers={
+            DomainError: lambda request, exc: PlainTextResponse(type(exc).__name__, 400)
+        }
+    )
+
+    @app.get("/")
+    async def index() -> None:
+        raise NotAllowedError
+
+    assert TestClient(app).get("/").text == "NotAllowedError"
+
+
+def test_user_middleware_sees_handled_http_errors_as_responses() -> None:
+    seen: list[int] = []
+
+    class Recorder:
+        def __init__(self, app):  # type: ignore[no-untyped-def]
+            self.app = app
+
+        async def __call__(self, scope, receive, send):  # type: ignore[no-untyped-def]
+            async def record(message):  # type: ignore[no-untyped-def]
+                if message["type"] == "http.response.start":
+                    seen.append(message["status"])
+                await send(message)
+
+            await self.app(scope, receive, record)
+
+    app = failing_app()
+    app.add_middleware(Recorder)
+    client = TestClient(app, raise_server_exceptions=False)
+    assert client.get("/teapot").status_code == 418
+    assert client.get("/boom").status_code == 500
+    assert seen == [418]
+
+
+def test_exception_after_response_started_is_not_answered_twice() -> None:
+    from covet import StreamingResponse
+
+    async def broken():  # type: ignore[no-untyped-def]
+        yield b"partial"
+        raise RuntimeError("mid-stream")
+
+    app = CovetPy()
+
+    @app.get("/stream")
+    async def stream() -> StreamingResponse:
+        return StreamingResponse(broken())
+
+    with pytest.raises(RuntimeError, match="mid-stream"):
+        TestClient(app).get("/stream")
+
+
+def test_access_log_records_method_path_status_duration_and_id(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    app = failing_app()
+    app.add_middleware(AccessLogMiddleware)
+    client = TestClient(app, raise_server_exceptions=False)
+    with caplog.at_level(logging.INFO, logger="covet.access"):
+        ok = client.get("/teapot", headers={"X-Request-ID": "abc"})
+        client.get("/boom")
+        client.get("/evil%0Aline")
+    assert ok.headers["x-request-id"] == "abc"
+    records = [r for r in caplog.records if r.name == "covet.access"]
+    assert [r.status for r in records] == [418, 500, 404]  # type: ignore[attr-defined]
+    assert records[0].request_id == "abc"  # type: ignore[attr-defined]
+    assert records[0].method == "GET"  # type: ignore[attr-defined]
+    assert records[0].duration_ms >= 0  # type: ignore[attr-defined]
+    assert records[1].levelno == logging.ERROR
+    assert "\n" not in records[2].getMessage()
