@@ -65,6 +65,7 @@ class CovetPy:
         self._mounted_apps: list[CovetPy] = []
         self._stack: ASGIApp | None = None
         self._lifespan_state: dict[str, Any] | None = None
+        self._needs_scope_fixup = bool(self.root_path)
         if threadpool_size is not None:
             configure_threadpool(threadpool_size)
 
@@ -197,6 +198,7 @@ class CovetPy:
     async def lifespan_context(self, state: dict[str, Any]) -> AsyncIterator[None]:
         """Run every lifespan of this app, its routers and mounted apps, filling ``state``."""
         self._lifespan_state = state
+        self._needs_scope_fixup = True
         self.build()
         async with run_all(self, self._lifespan_factories(), state):
             yield
@@ -222,15 +224,20 @@ class CovetPy:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope["app"] = self
-        if self.root_path and not scope.get("root_path"):
-            scope["root_path"] = self.root_path
         if scope["type"] == "lifespan":
             await serve_lifespan(self._lifespan_manager, scope, receive, send)
             return
+        # PERF: one attribute test covers the rare root_path/state fix-ups.
+        if self._needs_scope_fixup:
+            self._fix_scope(scope)
+        await (self._stack or self.build())(scope, receive, send)
+
+    def _fix_scope(self, scope: Scope) -> None:
+        if self.root_path and not scope.get("root_path"):
+            scope["root_path"] = self.root_path
         if self._lifespan_state and "state" not in scope:
+            # Servers without lifespan-state support still give handlers the state.
             scope["state"] = dict(self._lifespan_state)
-        stack = self._stack or self.build()
-        await stack(scope, receive, send)
 
     def _lifespan_manager(self, state: dict[str, Any]) -> AbstractAsyncContextManager[None]:
         return self.lifespan_context(state)

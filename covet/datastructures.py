@@ -6,6 +6,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar, overload
 from urllib.parse import SplitResult, urlencode, urlsplit
 
+from covet._parsers.query import parse_query_string
 from covet._types import RawHeaders, Scope
 
 _T = TypeVar("_T")
@@ -325,8 +326,6 @@ class QueryParams(ImmutableMultiDict[str]):
         *,
         max_params: int | None = None,
     ) -> None:
-        from covet._parsers.query import parse_query_string
-
         if isinstance(query, bytes | str):
             raw = query.encode("latin-1") if isinstance(query, str) else query
             super().__init__(parse_query_string(raw, max_params=max_params))

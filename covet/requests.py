@@ -36,14 +36,17 @@ class HTTPConnection(Mapping[str, Any]):
 
     __slots__ = ("_cookies", "_headers", "_limits", "_query_params", "_state", "_url", "scope")
 
+    # PERF: caches are unset slots filled on first access (try/except AttributeError is
+    # free in 3.11 when nothing is raised), so building a connection sets two attributes.
+    _cookies: dict[str, str]
+    _headers: Headers
+    _query_params: QueryParams
+    _state: State
+    _url: URL
+
     def __init__(self, scope: Scope, limits: Limits | None = None) -> None:
         self.scope = scope
         self._limits = limits
-        self._headers: Headers | None = None
-        self._query_params: QueryParams | None = None
-        self._cookies: dict[str, str] | None = None
-        self._url: URL | None = None
-        self._state: State | None = None
 
     def __getitem__(self, key: str) -> Any:
         return self.scope[key]
@@ -73,9 +76,11 @@ class HTTPConnection(Mapping[str, Any]):
     @property
     def url(self) -> URL:
         """The full URL the client asked for."""
-        if self._url is None:
-            self._url = URL.from_scope(self.scope)
-        return self._url
+        try:
+            return self._url
+        except AttributeError:
+            self._url = url = URL.from_scope(self.scope)
+            return url
 
     @property
     def base_url(self) -> URL:
@@ -86,18 +91,22 @@ class HTTPConnection(Mapping[str, Any]):
     @property
     def headers(self) -> Headers:
         """Case-insensitive, multi-valued request headers."""
-        if self._headers is None:
-            self._headers = Headers(raw=self.scope["headers"])
-        return self._headers
+        try:
+            return self._headers
+        except AttributeError:
+            self._headers = headers = Headers(raw=self.scope["headers"])
+            return headers
 
     @property
     def query_params(self) -> QueryParams:
         """Multi-valued query parameters (400 when there are too many)."""
-        if self._query_params is None:
-            self._query_params = QueryParams(
+        try:
+            return self._query_params
+        except AttributeError:
+            self._query_params = params = QueryParams(
                 self.scope.get("query_string", b""), max_params=self.limits.max_query_params
             )
-        return self._query_params
+            return params
 
     @property
     def path_params(self) -> dict[str, Any]:
@@ -108,14 +117,16 @@ class HTTPConnection(Mapping[str, Any]):
     @property
     def cookies(self) -> dict[str, str]:
         """Cookies sent by the client."""
-        if self._cookies is None:
+        try:
+            return self._cookies
+        except AttributeError:
             cookies: dict[str, str] = {}
             for name, value in self.scope["headers"]:
                 if name == b"cookie":
                     for key, val in parse_cookie_header(value.decode("latin-1")).items():
                         cookies.setdefault(key, val)
             self._cookies = cookies
-        return self._cookies
+            return cookies
 
     @property
     def client(self) -> Address | None:
@@ -126,9 +137,11 @@ class HTTPConnection(Mapping[str, Any]):
     @property
     def state(self) -> State:
         """Per-request state, pre-filled with a shallow copy of the lifespan state."""
-        if self._state is None:
-            self._state = State(self.scope.setdefault("state", {}))
-        return self._state
+        try:
+            return self._state
+        except AttributeError:
+            self._state = state = State(self.scope.setdefault("state", {}))
+            return state
 
     def state_of(self, kind: type[_T]) -> _T:
         """Return the typed object a lifespan yielded, e.g. ``request.state_of(AppState)``."""
@@ -144,7 +157,11 @@ class HTTPConnection(Mapping[str, Any]):
 
     def url_for(self, name: str, /, **path_params: Any) -> URL:
         """Build the absolute URL of the route called ``name``."""
-        path = self.scope["app"].url_path_for(name, **path_params)
+        app = self.scope["app"]
+        # base_url already carries root_path (the app's own when the server set none), so
+        # the path comes from the router: app.url_path_for would add the app's prefix twice.
+        router: Any = getattr(app, "router", app)
+        path = router.url_path_for(name, **path_params)
         return URL(str(self.base_url).rstrip("/") + path)
 
 
@@ -154,27 +171,22 @@ class Request(HTTPConnection):
     The body can be read by middleware and by the handler: once read, it is kept.
     """
 
-    __slots__ = (
-        "_body",
-        "_form",
-        "_is_disconnected",
-        "_json",
-        "_pending",
-        "_receive",
-        "_stream_used",
-    )
+    # PERF: no __slots__ here, so these class-level defaults stand in for per-instance
+    # initialisation until a request actually reads its body.
+    _body: bytes | None = None
+    _json: Any = None
+    _json_parsed = False
+    _form: FormData | None = None
+    _stream_used = False
+    _is_disconnected = False
+    _pending: list[Message] | None = None
 
     def __init__(
         self, scope: Scope, receive: Receive = _empty_receive, limits: Limits | None = None
     ) -> None:
-        super().__init__(scope, limits)
+        self.scope = scope
+        self._limits = limits
         self._receive = receive
-        self._body: bytes | None = None
-        self._json: Any = _UNSET
-        self._form: FormData | None = None
-        self._stream_used = False
-        self._is_disconnected = False
-        self._pending: list[Message] = []
 
     @property
     def method(self) -> str:
@@ -240,7 +252,7 @@ class Request(HTTPConnection):
             HTTPException: 415 unless the content type is ``application/json`` or ``*+json``;
                 400 for malformed, too deep or over-long-number JSON.
         """
-        if self._json is _UNSET:
+        if not self._json_parsed:
             if not is_json_content_type(first_header(self.scope["headers"], b"content-type")):
                 raise HTTPException(
                     415, "Expected a JSON body: Content-Type must be application/json."
@@ -251,6 +263,7 @@ class Request(HTTPConnection):
                 max_depth=limits.max_json_depth,
                 max_number_digits=limits.max_number_digits,
             )
+            self._json_parsed = True
         return self._json
 
     async def form(self) -> FormData:
@@ -291,12 +304,11 @@ class Request(HTTPConnection):
         message = task.result()
         if message["type"] == "http.disconnect":
             self._is_disconnected = True
+        elif self._pending is None:
+            self._pending = [message]
         else:
             self._pending.append(message)
         return self._is_disconnected
-
-
-_UNSET: Any = object()
 
 
 def is_json_content_type(value: bytes | None) -> bool:

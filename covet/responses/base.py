@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import http.cookies
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -16,6 +17,13 @@ from covet.datastructures import MutableHeaders, _encode_name, _encode_value
 
 # Statuses that must not carry a body (RFC 9110 §6.4.1, §15.3.5, §15.4.5).
 _NO_BODY_STATUS = frozenset({204, 205, 304})
+
+
+@functools.lru_cache(maxsize=256)
+def _content_type(media_type: str, charset: str) -> bytes:
+    if media_type.startswith("text/") and "charset=" not in media_type:
+        media_type += "; charset=" + charset
+    return media_type.encode("latin-1")
 
 
 class Response:
@@ -62,18 +70,28 @@ class Response:
         )
 
     def _build_headers(self, headers: Mapping[str, str] | None) -> RawHeaders:
-        raw: RawHeaders = (
-            [(_encode_name(k), _encode_value(v)) for k, v in headers.items()] if headers else []
+        status = self.status_code
+        no_body = status < 200 or status in _NO_BODY_STATUS
+        if headers:
+            raw = [(_encode_name(k), _encode_value(v)) for k, v in headers.items()]
+            names = {k for k, _ in raw}
+            if no_body:
+                return raw
+            if self.auto_content_length and b"content-length" not in names:
+                raw.append((b"content-length", str(len(self.body)).encode("latin-1")))
+            if self.media_type is not None and b"content-type" not in names:
+                raw.append((b"content-type", _content_type(self.media_type, self.charset)))
+            return raw
+        # PERF: the common case, no user headers, builds the list in one go.
+        if no_body:
+            return []
+        raw = (
+            [(b"content-length", str(len(self.body)).encode("latin-1"))]
+            if self.auto_content_length
+            else []
         )
-        names = {k for k, _ in raw}
-        no_body = self.status_code < 200 or self.status_code in _NO_BODY_STATUS
-        if self.auto_content_length and b"content-length" not in names and not no_body:
-            raw.append((b"content-length", str(len(self.body)).encode("latin-1")))
-        if self.media_type is not None and b"content-type" not in names and not no_body:
-            content_type = self.media_type
-            if content_type.startswith("text/") and "charset=" not in content_type:
-                content_type += "; charset=" + self.charset
-            raw.append((b"content-type", content_type.encode("latin-1")))
+        if self.media_type is not None:
+            raw.append((b"content-type", _content_type(self.media_type, self.charset)))
         return raw
 
     @property

@@ -12,7 +12,7 @@ import typing
 import uuid
 from collections.abc import Awaitable, Callable
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
 
 from covet import _json
 from covet._types import ASGIApp, Receive, Scope, Send
@@ -159,14 +159,17 @@ def compile_http(route: Route, limits: Limits) -> ASGIApp:
 
         return run_with_path
 
+    def make_request(scope: Scope, receive: Receive, send: Send) -> Request:
+        return Request(scope, receive, limits)
+
     async def run_planned(scope: Scope, receive: Receive, send: Send) -> None:
-        kwargs, tasks, request = _bind(plan, scope, lambda: Request(scope, receive, limits))
+        kwargs, tasks, request = _bind(plan, scope, receive, send, make_request)
         try:
             result = await call(**kwargs)
             await send_result(result, status, scope, receive, send)
         finally:
-            if request is not None:
-                await request.close()  # type: ignore[attr-defined]
+            if request is not None and request._form is not None:
+                await request.close()
         if tasks is not None:
             await tasks()
 
@@ -181,7 +184,7 @@ def compile_websocket(route: WebSocketRoute) -> ASGIApp:
         raise ConfigurationError(f"WebSocket handler {route.handler_name} must be async.")
 
     async def run_websocket(scope: Scope, receive: Receive, send: Send) -> None:
-        kwargs, tasks, _ = _bind(plan, scope, lambda: WebSocket(scope, receive, send))
+        kwargs, tasks, _ = _bind(plan, scope, receive, send, WebSocket)
         await handler(**kwargs)
         if tasks is not None:
             await tasks()
@@ -189,13 +192,20 @@ def compile_websocket(route: WebSocketRoute) -> ASGIApp:
     return run_websocket
 
 
+_C = TypeVar("_C", bound=HTTPConnection)
+
+
 def _bind(
-    plan: list[tuple[str, str, Any]], scope: Scope, connection: Callable[[], HTTPConnection]
-) -> tuple[dict[str, Any], BackgroundTasks | None, HTTPConnection | None]:
+    plan: list[tuple[str, str, Any]],
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+    connection: Callable[[Scope, Receive, Send], _C],
+) -> tuple[dict[str, Any], BackgroundTasks | None, _C | None]:
     params = scope["path_params"]
     kwargs: dict[str, Any] = {}
     tasks: BackgroundTasks | None = None
-    conn: HTTPConnection | None = None
+    conn: _C | None = None
     for name, source, cast in plan:
         if source == _PATH:
             kwargs[name] = params[name]
@@ -203,7 +213,7 @@ def _bind(
             kwargs[name] = _cast_path(name, params[name], cast)
         elif source == _CONNECTION:
             if conn is None:
-                conn = connection()
+                conn = connection(scope, receive, send)
             kwargs[name] = conn
         else:
             if tasks is None:

@@ -276,26 +276,27 @@ class Router:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self._compiled_with is None:
             self.compile()
-        kind = scope["type"]
-        if kind == "http":
-            await self._dispatch_http(scope, receive, send)
-        elif kind == "websocket":
+        if scope["type"] == "http":
+            # PERF: the HTTP hot path is inlined here (one await level less per request):
+            # root_path strip, strict-path check only when needed, static-dict or trie hit.
+            path: str = scope["path"]
+            root = scope.get("root_path")
+            raw = scope.get("raw_path")
+            if root or (raw is not None and (b"%" in raw or not raw.isascii())):
+                path = route_path(scope)
+            found = self._trie.match(path)
+            method = scope["method"]
+            if found is not None:
+                route = found[0].methods.get(method)
+                if route is not None:
+                    scope["path_params"] = found[1]
+                    await route.app(scope, receive, send)  # type: ignore[misc]
+                    return
+            await self._dispatch_http_slow(path or "/", method, scope, receive, send)
+        elif scope["type"] == "websocket":
             await self._dispatch_websocket(scope, receive, send)
-        elif kind == "lifespan":
-            raise RuntimeError("Lifespan is handled by CovetPy, not by the Router.")
-
-    async def _dispatch_http(self, scope: Scope, receive: Receive, send: Send) -> None:
-        path = route_path(scope)
-        found = self._trie.match(path)
-        method = scope["method"]
-        if found is not None:
-            table, params = found
-            route = table.methods.get(method)
-            if route is not None:
-                scope["path_params"] = params
-                await route.app(scope, receive, send)  # type: ignore[misc]
-                return
-        await self._dispatch_http_slow(path, method, scope, receive, send)
+        else:
+            raise RuntimeError(f"Router cannot handle {scope['type']!r} scopes.")
 
     async def _dispatch_http_slow(
         self, path: str, method: str, scope: Scope, receive: Receive, send: Send

@@ -9,6 +9,7 @@ typed branch that fails deeper down falls back to the next candidate.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 from covet.exceptions import RouteConflictError
@@ -31,12 +32,15 @@ class UnreachableRouteWarning(UserWarning):
 class Node(Generic[_V]):
     """One position in the trie."""
 
-    __slots__ = ("dynamic", "leaf", "static", "tail")
+    __slots__ = ("dynamic", "leaf", "matchers", "static", "tail")
 
     def __init__(self) -> None:
         self.static: dict[str, Node[_V]] = {}
         # (segment, child) sorted by priority; typed before mixed before str.
         self.dynamic: list[tuple[ParamSegment | MixedSegment, Node[_V]]] = []
+        # PERF: the same list flattened to (parse, name or None for mixed, child) so the
+        # matcher calls the convertor directly.
+        self.matchers: list[tuple[Callable[[str], Any], str | None, Node[_V]]] = []
         # A trailing ``path`` parameter: (name, leaf value).
         self.tail: tuple[str, _V] | None = None
         self.leaf: _V | None = None
@@ -94,6 +98,10 @@ class Trie(Generic[_V]):
         child: Node[_V] = Node()
         node.dynamic.append((segment, child))
         node.dynamic.sort(key=lambda pair: pair[0].priority)
+        node.matchers = [
+            (m.convertor.parse, m.name, c) if isinstance(m, ParamSegment) else (m.parse, None, c)
+            for m, c in node.dynamic
+        ]
         return child
 
     def match(self, path: str) -> tuple[_V, dict[str, Any]] | None:
@@ -131,16 +139,16 @@ def _walk(node: Node[_V], segments: list[str], index: int, params: dict[str, Any
         if found is not None:
             return found
     if segment:
-        for matcher, child in node.dynamic:
-            value = matcher.parse(segment)
+        for parse, name, child in node.matchers:
+            value = parse(segment)
             if value is NO_MATCH:
                 continue
             found = _walk(child, segments, index + 1, params)
             if found is not None:
-                if type(matcher) is ParamSegment:
-                    params[matcher.name] = value
-                else:
+                if name is None:
                     params.update(value)
+                else:
+                    params[name] = value
                 return found
     if node.tail is not None:
         name, leaf = node.tail

@@ -19,7 +19,6 @@ from covet import (
     JSONResponse,
     PlainTextResponse,
     RedirectResponse,
-    Request,
     Response,
     StreamingResponse,
 )

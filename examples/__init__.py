@@ -1,0 +1,1 @@
+"""Example CovetPy applications: ``hello`` (the quick start) and ``app`` (``make run``)."""

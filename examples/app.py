@@ -1,0 +1,183 @@
+"""The example application served by ``make run`` (``covet run examples.app:app``).
+
+It shows what the core offers: JSON handlers, typed path parameters, a Router included
+with a prefix, query parameters, a JSON request body, an HTML page, a streamed response,
+a WebSocket echo, a lifespan that yields typed state, the access-log middleware and an
+exception handler.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from covet import (
+    CovetPy,
+    HTMLResponse,
+    HTTPException,
+    JSONResponse,
+    Request,
+    Router,
+    StreamingResponse,
+    WebSocket,
+)
+from covet.middleware import AccessLogMiddleware
+from covet.routing import WebSocketRoute
+
+# -- state made by the lifespan ---------------------------------------------------------------
+
+
+@dataclass
+class Item:
+    """An item in the store."""
+
+    id: int
+    name: str
+    price: float
+
+
+@dataclass
+class AppState:
+    """What the lifespan yields; handlers get it with ``request.state_of(AppState)``."""
+
+    items: dict[int, Item] = field(default_factory=dict)
+    next_id: int = 1
+
+    def add(self, name: str, price: float) -> Item:
+        """Store a new item under the next free id."""
+        item = Item(self.next_id, name, price)
+        self.items[item.id] = item
+        self.next_id += 1
+        return item
+
+
+class ItemNotFoundError(LookupError):
+    """No item has the requested id; the exception handler turns it into a 404."""
+
+    def __init__(self, item_id: int) -> None:
+        super().__init__(f"No item with id {item_id}.")
+        self.item_id = item_id
+
+
+@asynccontextmanager
+async def lifespan(app: CovetPy) -> AsyncIterator[AppState]:
+    """Fill the in-memory store at start-up; it lives as long as the server."""
+    state = AppState()
+    state.add("Teapot", 18.5)
+    state.add("Kettle", 32.0)
+    yield state
+
+
+# -- the items API, a Router included under /api ----------------------------------------------
+
+items = Router(tags=["items"])
+
+
+@items.get("/items")
+async def list_items(request: Request) -> dict[str, Any]:
+    """List items; ``?q=`` filters by name, ``?limit=`` caps the count."""
+    query = request.query_params.get("q", "").lower()
+    limit_text = request.query_params.get("limit", "100")
+    if not limit_text.isdigit():
+        raise HTTPException(400, f"limit must be a whole number, got {limit_text!r}.")
+    store = request.state_of(AppState)
+    found = [item for item in store.items.values() if query in item.name.lower()]
+    return {"items": found[: int(limit_text)], "total": len(found)}
+
+
+@items.get("/items/{item_id:int}")
+async def get_item(item_id: int, request: Request) -> Item:
+    """Return one item (404 through the exception handler when it does not exist)."""
+    item = request.state_of(AppState).items.get(item_id)
+    if item is None:
+        raise ItemNotFoundError(item_id)
+    return item
+
+
+@items.post("/items", status_code=201)
+async def create_item(request: Request) -> Item:
+    """Create an item from a JSON body such as ``{"name": "Cup", "price": 4.5}``."""
+    data = await request.json()
+    if not isinstance(data, dict):
+        raise HTTPException(422, "The body must be a JSON object.")
+    name, price = data.get("name"), data.get("price")
+    if not isinstance(name, str) or not name.strip():
+        raise HTTPException(422, "'name' must be a non-empty string.")
+    if isinstance(price, bool) or not isinstance(price, int | float) or price < 0:
+        raise HTTPException(422, "'price' must be a non-negative number.")
+    return request.state_of(AppState).add(name.strip(), float(price))
+
+
+# -- the application --------------------------------------------------------------------------
+
+
+async def item_not_found(request: Request, exc: ItemNotFoundError) -> JSONResponse:
+    """Answer a missing item with a 404 JSON body naming the id."""
+    return JSONResponse({"error": str(exc), "item_id": exc.item_id}, status_code=404)
+
+
+app = CovetPy(
+    lifespan=lifespan,
+    middleware=[(AccessLogMiddleware, {})],
+    exception_handlers={ItemNotFoundError: item_not_found},
+)
+app.include_router(items, prefix="/api")
+
+
+@app.get("/")
+async def index(request: Request) -> HTMLResponse:
+    """List every endpoint of this application on an HTML page."""
+    rows = []
+    for route in request.app.router.routes:
+        methods = "WS" if isinstance(route, WebSocketRoute) else ", ".join(sorted(route.methods))
+        doc = (route.endpoint.__doc__ or "").strip().splitlines()
+        rows.append(
+            f"<tr><td>{html.escape(methods)}</td><td><code>{html.escape(route.path)}</code>"
+            f"</td><td>{html.escape(doc[0] if doc else '')}</td></tr>"
+        )
+    return HTMLResponse(
+        "<!doctype html><html><head><meta charset='utf-8'><title>CovetPy example</title>"
+        "</head><body><h1>CovetPy example</h1><table>"
+        "<tr><th>Methods</th><th>Path</th><th>What it does</th></tr>"
+        f"{''.join(rows)}</table></body></html>"
+    )
+
+
+@app.get("/hello/{name}")
+async def hello(name: str) -> dict[str, str]:
+    """Greet ``name``."""
+    return {"greeting": f"Hello, {name}!"}
+
+
+@app.get("/orders/{order_id:uuid}")
+async def get_order(order_id: uuid.UUID) -> dict[str, Any]:
+    """Echo a UUID path parameter, parsed by the ``uuid`` convertor."""
+    return {"order_id": order_id, "version": order_id.version}
+
+
+@app.get("/stream")
+async def stream(request: Request) -> StreamingResponse:
+    """Stream ``?count=`` (default 5, at most 50) lines of newline-delimited JSON."""
+    count_text = request.query_params.get("count", "5")
+    if not count_text.isdigit() or not 1 <= int(count_text) <= 50:
+        raise HTTPException(400, "count must be a whole number from 1 to 50.")
+
+    async def lines() -> AsyncIterator[str]:
+        for number in range(1, int(count_text) + 1):
+            yield f'{{"line": {number}}}\n'
+            await asyncio.sleep(0.01)
+
+    return StreamingResponse(lines(), media_type="application/x-ndjson")
+
+
+@app.websocket("/ws")
+async def echo(websocket: WebSocket) -> None:
+    """Send every text message back until the client disconnects."""
+    await websocket.accept()
+    async for message in websocket.iter_text():
+        await websocket.send_text(message)

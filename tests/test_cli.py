@@ -1,0 +1,363 @@
+"""The ``covet`` command line: version, route table, import errors and real servers."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from covet import __version__
+from covet.cli import load_app, main
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def _isolated_imports(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Run from the repo root; undo the CLI's sys.path change and forget imported modules."""
+    monkeypatch.chdir(REPO_ROOT)
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    before = set(sys.modules)
+    yield
+    for name in set(sys.modules) - before:
+        if name.startswith("cli_sample_"):
+            del sys.modules[name]
+
+
+@pytest.fixture
+def write_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[str, str], None]:
+    """Write ``name.py`` into an importable temporary directory."""
+    monkeypatch.syspath_prepend(str(tmp_path))
+
+    def write(name: str, source: str) -> None:
+        (tmp_path / f"{name}.py").write_text(textwrap.dedent(source))
+
+    return write
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+# -- version and usage ----------------------------------------------------------------------
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_cli(capsys, "--version")
+    assert code == 0
+    assert out == f"covetpy {__version__}\n"
+    assert err == ""
+
+
+def test_no_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_cli(capsys)
+    assert code == 2
+    assert "a command is required" in err
+
+
+def test_help_exits_zero(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, "run", "--help")
+    assert code == 0
+    assert "--workers" in out
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["run", "examples.hello:app", "--port", "70000"],
+        ["run", "examples.hello:app", "--workers", "0"],
+        ["run", "examples.hello:app", "--server", "daphne"],
+    ],
+    ids=["port-out-of-range", "zero-workers", "unknown-server"],
+)
+def test_bad_run_options(capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
+    code, _, err = run_cli(capsys, *argv)
+    assert code == 2
+    assert "error:" in err
+
+
+def test_reload_with_workers_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_cli(capsys, "run", "examples.hello:app", "--reload", "--workers", "2")
+    assert code == 2
+    assert out == ""
+    assert err.count("\n") == 1
+    assert "--reload cannot be combined with --workers" in err
+
+
+# -- covet routes ---------------------------------------------------------------------------
+
+
+def test_routes_of_the_quick_start_app(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_cli(capsys, "routes", "examples.hello:app")
+    assert code == 0, err
+    assert out.splitlines() == [
+        "METHODS  PATH           NAME         HANDLER",
+        "GET      /              hello_world  examples.hello.hello_world",
+        "GET      /hello/{name}  greet_user   examples.hello.greet_user",
+    ]
+
+
+def test_routes_lists_routers_websockets_and_mounts(
+    capsys: pytest.CaptureFixture[str], write_module: Callable[[str, str], None]
+) -> None:
+    write_module(
+        "cli_sample_routes",
+        """
+        from covet import CovetPy, Router
+
+        app = CovetPy()
+        users = Router()
+        admin = CovetPy()
+
+
+        @app.get("/zeta")
+        async def zeta() -> dict[str, str]:
+            return {}
+
+
+        @users.route("/users/{user_id:int}", methods=["PUT", "DELETE"], name="user")
+        async def change_user(user_id: int) -> None:
+            return None
+
+
+        @app.websocket("/chat")
+        async def chat(websocket: object) -> None:
+            return None
+
+
+        @admin.get("/stats")
+        async def stats() -> dict[str, str]:
+            return {}
+
+
+        async def raw_asgi(scope: object, receive: object, send: object) -> None:
+            return None
+
+
+        app.include_router(users, prefix="/api")
+        app.mount("/admin", admin, name="admin")
+        app.mount("/raw", raw_asgi)
+        """,
+    )
+    code, out, err = run_cli(capsys, "routes", "cli_sample_routes:app")
+    assert code == 0, err
+    assert out.splitlines() == [
+        "METHODS     PATH                      NAME   HANDLER",
+        "MOUNT       /admin                    admin  covet.app.CovetPy",
+        "GET         /admin/stats              stats  cli_sample_routes.stats",
+        "DELETE,PUT  /api/users/{user_id:int}  user   cli_sample_routes.change_user",
+        "WS          /chat                     chat   cli_sample_routes.chat",
+        "MOUNT       /raw                      -      cli_sample_routes.raw_asgi",
+        "GET         /zeta                     zeta   cli_sample_routes.zeta",
+    ]
+
+
+def test_routes_of_an_empty_app(
+    capsys: pytest.CaptureFixture[str], write_module: Callable[[str, str], None]
+) -> None:
+    write_module("cli_sample_empty", "from covet import CovetPy\napp = CovetPy()\n")
+    code, out, _ = run_cli(capsys, "routes", "cli_sample_empty:app")
+    assert code == 0
+    assert out.splitlines() == ["METHODS  PATH  NAME  HANDLER", "(no routes)"]
+
+
+def test_routes_needs_a_covet_app(
+    capsys: pytest.CaptureFixture[str], write_module: Callable[[str, str], None]
+) -> None:
+    write_module(
+        "cli_sample_plain",
+        "async def app(scope: object, receive: object, send: object) -> None:\n    return None\n",
+    )
+    code, out, err = run_cli(capsys, "routes", "cli_sample_plain:app")
+    assert code == 2
+    assert out == ""
+    assert err == (
+        "covet: error: cli_sample_plain.app is not a CovetPy application or Router, "
+        "so it has no route table.\n"
+    )
+
+
+# -- import string errors -------------------------------------------------------------------
+
+BROKEN_MODULES = {
+    "cli_sample_bad_import": "from covet import DoesNotExist\napp = None\n",
+    "cli_sample_missing_dep": "import cli_sample_no_such_dependency\napp = None\n",
+    "cli_sample_not_callable": "app = 42\n",
+}
+
+
+@pytest.mark.parametrize(
+    ("import_string", "message"),
+    [
+        ("examples.hello", "Import string 'examples.hello' has no colon"),
+        ("examples.hello:", "must look like 'package.module:attribute'"),
+        ("examples/hello.py:app", "must look like 'package.module:attribute'"),
+        ("cli_sample_nowhere:app", "Module 'cli_sample_nowhere' not found in "),
+        ("cli_sample_nopkg.sub:app", "(there is no 'cli_sample_nopkg')"),
+        (
+            "cli_sample_bad_import:app",
+            "Importing module 'cli_sample_bad_import' failed: ImportError: cannot import name "
+            "'DoesNotExist' from 'covet'",
+        ),
+        (
+            "cli_sample_missing_dep:app",
+            "Importing module 'cli_sample_missing_dep' failed: ModuleNotFoundError: "
+            "No module named 'cli_sample_no_such_dependency'",
+        ),
+        ("examples.hello:application", "Module 'examples.hello' has no attribute 'application'"),
+        ("examples.hello:app.nothing", "has no attribute 'app.nothing'"),
+        (
+            "cli_sample_not_callable:app",
+            "'cli_sample_not_callable:app' is not an ASGI application: it is a int",
+        ),
+    ],
+    ids=[
+        "no-colon",
+        "empty-attribute",
+        "file-path",
+        "module-not-found",
+        "package-not-found",
+        "import-error-inside",
+        "missing-dependency-inside",
+        "no-attribute",
+        "no-nested-attribute",
+        "not-callable",
+    ],
+)
+@pytest.mark.parametrize("command", ["routes", "run"])
+def test_bad_import_string(
+    capsys: pytest.CaptureFixture[str],
+    write_module: Callable[[str, str], None],
+    command: str,
+    import_string: str,
+    message: str,
+) -> None:
+    for name, source in BROKEN_MODULES.items():
+        write_module(name, source)
+    code, out, err = run_cli(capsys, command, import_string)
+    assert code == 2
+    assert out == ""
+    assert err.startswith("covet: error: ")
+    assert err.count("\n") == 1, "one line, no traceback"
+    assert message in err
+
+
+def test_load_app_returns_the_app_and_resolves_dotted_attributes(
+    write_module: Callable[[str, str], None],
+) -> None:
+    write_module(
+        "cli_sample_nested",
+        """
+        from covet import CovetPy
+
+
+        class Holder:
+            app = CovetPy()
+        """,
+    )
+    loaded = load_app("cli_sample_nested:Holder.app")
+    assert loaded is sys.modules["cli_sample_nested"].Holder.app
+
+
+def test_missing_server_prints_the_install_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A None entry in sys.modules makes the import fail as if uvicorn were not installed.
+    monkeypatch.setitem(sys.modules, "uvicorn", None)
+    code, _, err = run_cli(capsys, "run", "examples.hello:app")
+    assert code == 1
+    assert "pip install 'covetpy[server]'" in err
+
+
+def test_run_hands_the_import_string_and_options_to_uvicorn(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    uvicorn = pytest.importorskip("uvicorn")
+    calls: list[tuple[Any, dict[str, Any]]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append((app, kw)))
+    argv = ["run", "examples.hello:app", "--port", "9001", "--workers", "3"]
+    code, _, err = run_cli(capsys, *argv, "--root-path", "/api", "--log-level", "debug")
+    assert code == 0, err
+    [(app, options)] = calls
+    assert app == "examples.hello:app"
+    assert options["host"] == "127.0.0.1"
+    assert options["port"] == 9001
+    assert options["workers"] == 3
+    assert options["reload"] is False
+    assert options["root_path"] == "/api"
+    assert options["log_level"] == "debug"
+    assert options["log_config"]["loggers"]["covet"]["level"] == "DEBUG"
+    assert str(REPO_ROOT) in sys.path
+
+
+# -- real servers ---------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def get_json(url: str, deadline: float, server: subprocess.Popen[bytes], log: Path) -> Any:
+    """GET ``url`` until the server answers, failing when it exits or the deadline passes."""
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                return json.loads(response.read())
+        except (urllib.error.URLError, ConnectionError):
+            if server.poll() is not None:
+                pytest.fail(f"server exited with {server.returncode}:\n{log.read_text()}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"server did not answer in time:\n{log.read_text()}")
+            time.sleep(0.1)
+
+
+def stop(server: subprocess.Popen[bytes]) -> None:
+    """Stop the server gracefully, then forcibly (with its workers) if it hangs."""
+    if server.poll() is None:
+        server.terminate()
+    try:
+        server.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait(timeout=5)
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("server_name", ["uvicorn", "granian"])
+def test_run_serves_the_app_over_http(server_name: str, tmp_path: Path) -> None:
+    if importlib.util.find_spec(server_name) is None:
+        pytest.skip(f"{server_name} is not installed")
+    port = free_port()
+    log = tmp_path / "server.log"
+    argv = [sys.executable, "-m", "covet", "run", "examples.hello:app", "--port", str(port)]
+    with log.open("wb") as sink:
+        server = subprocess.Popen(
+            [*argv, "--server", server_name],
+            cwd=REPO_ROOT,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        url = f"http://127.0.0.1:{port}/hello/Ann"
+        assert get_json(url, time.monotonic() + 30, server, log) == {"greeting": "Hello, Ann!"}
+    finally:
+        stop(server)
