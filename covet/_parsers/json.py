@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import math
+import re
 from typing import Any
 
 from covet.exceptions import BadRequestError
 
 DEFAULT_MAX_DEPTH = 64
 DEFAULT_MAX_NUMBER_DIGITS = 4300  # CPython's own int-string conversion limit
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 def _parse_int(max_digits: int) -> Any:
@@ -24,7 +27,11 @@ def _parse_float(max_digits: int) -> Any:
     def parse(text: str) -> float:
         if len(text) > max_digits:
             raise BadRequestError(f"JSON number has more than {max_digits} digits.")
-        return float(text)
+        value = float(text)
+        # "1e999" overflows to infinity: as unrepresentable as a literal Infinity.
+        if not math.isfinite(value):
+            raise BadRequestError(f"JSON number {text} is out of range.")
+        return value
 
     return parse
 
@@ -68,8 +75,9 @@ def parse_json(
 ) -> Any:
     """Decode a JSON document, turning every kind of malformation into a 400.
 
-    Rejects: invalid UTF-8, syntax errors, ``NaN``/``Infinity``, nesting deeper than
-    ``max_depth`` and numbers longer than ``max_number_digits`` characters.
+    Rejects: invalid UTF-8, syntax errors, ``NaN``/``Infinity`` (and numbers that overflow
+    to it), unpaired surrogate escapes, nesting deeper than ``max_depth`` and numbers
+    longer than ``max_number_digits`` characters.
     """
     check_depth(body, max_depth)
     try:
@@ -77,7 +85,7 @@ def parse_json(
     except UnicodeDecodeError as exc:
         raise BadRequestError("Request body is not valid UTF-8.") from exc
     try:
-        return json.loads(
+        document = json.loads(
             text,
             parse_int=_parse_int(max_number_digits),
             parse_float=_parse_float(max_number_digits),
@@ -91,3 +99,26 @@ def parse_json(
         raise BadRequestError("JSON nesting is too deep.") from exc
     except ValueError as exc:  # CPython's own int-string conversion limit
         raise BadRequestError(f"Invalid JSON number: {exc}") from exc
+    # PERF: only documents with a surrogate escape need the walk.
+    if "\\u" in text and _SURROGATE_ESCAPE.search(text):
+        _reject_lone_surrogates(document)
+    return document
+
+
+def _reject_lone_surrogates(document: Any) -> None:
+    """Raise 400 if a string holds an unpaired surrogate: it could never be sent back."""
+    pending = [document]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise BadRequestError(
+                    "Invalid JSON: a string contains an unpaired surrogate escape."
+                ) from None
+        elif isinstance(value, dict):
+            pending.extend(value)
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)

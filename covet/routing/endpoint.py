@@ -241,10 +241,10 @@ def _threaded(func: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
 
 async def send_result(result: Any, status: int, scope: Scope, receive: Receive, send: Send) -> None:
     """Send a handler's return value: Responses pass through, anything else becomes JSON."""
-    if isinstance(result, Response):
+    if type(result) is not dict and isinstance(result, Response):
         await result(scope, receive, send)
         return
-    if status in _NO_BODY_STATUS and result is None:
+    if result is None and status in _NO_BODY_STATUS:
         await send({"type": "http.response.start", "status": status, "headers": []})
         await send({"type": "http.response.body", "body": b""})
         return

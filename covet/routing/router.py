@@ -354,10 +354,12 @@ class Router:
         if not self.redirect_slashes or path == "/":
             return None
         other = path[:-1] if path.endswith("/") else path + "/"
-        # "//host" or "/\host" in Location would send browsers to another site.
-        if other.startswith(("//", "/\\")) or not self._trie.match_all(other):
+        target = scope.get("root_path", "") + other
+        # "//host" or "/\host" in Location would send browsers to another site; the check
+        # covers the prefix too (a root_path of "/" would otherwise make "//host").
+        if target.startswith(("//", "/\\")) or not self._trie.match_all(other):
             return None
-        location = quote(scope.get("root_path", "") + other, safe="/:@!$&'()*+,;=-._~")
+        location = quote(target, safe="/:@!$&'()*+,;=-._~")
         query = scope.get("query_string", b"")
         if query:
             location += "?" + query.decode("latin-1")

@@ -130,20 +130,30 @@ class Trie(Generic[_V]):
 
 
 def _walk(node: Node[_V], segments: list[str], index: int, params: dict[str, Any]) -> _V | None:
-    if index == len(segments):
-        return node.leaf
-    segment = segments[index]
-    child = node.static.get(segment)
+    last = len(segments) - 1
+    # PERF: descend iteratively while a node offers nothing but static children, and read
+    # the leaf directly at the last segment instead of recursing once more.
+    while True:
+        if index > last:
+            return node.leaf
+        segment = segments[index]
+        child = node.static.get(segment)
+        if node.matchers or node.tail is not None:
+            break
+        if child is None:
+            return None
+        node = child
+        index += 1
     if child is not None:
-        found = _walk(child, segments, index + 1, params)
+        found = child.leaf if index == last else _walk(child, segments, index + 1, params)
         if found is not None:
             return found
     if segment:
-        for parse, name, child in node.matchers:
+        for parse, name, sub in node.matchers:
             value = parse(segment)
             if value is NO_MATCH:
                 continue
-            found = _walk(child, segments, index + 1, params)
+            found = sub.leaf if index == last else _walk(sub, segments, index + 1, params)
             if found is not None:
                 if name is None:
                     params.update(value)
@@ -151,8 +161,8 @@ def _walk(node: Node[_V], segments: list[str], index: int, params: dict[str, Any
                     params[name] = value
                 return found
     if node.tail is not None:
-        name, leaf = node.tail
-        params[name] = "/".join(segments[index:])
+        tail_name, leaf = node.tail
+        params[tail_name] = "/".join(segments[index:])
         return leaf
     return None
 
