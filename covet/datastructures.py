@@ -278,8 +278,10 @@ class ImmutableMultiDict(Mapping[str, _T]):
     __slots__ = ("_dict", "_list")
 
     def __init__(self, items: Iterable[tuple[str, _T]] | Mapping[str, _T] | None = None) -> None:
-        if items is None:
-            pairs: list[tuple[str, _T]] = []
+        if type(items) is list:
+            pairs: list[tuple[str, _T]] = items  # PERF: parsers hand over a fresh list
+        elif items is None:
+            pairs = []
         elif isinstance(items, Mapping):
             pairs = list(items.items())
         else:

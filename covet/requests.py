@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
@@ -10,7 +11,7 @@ from covet._parsers.cookies import parse_cookie_header
 from covet._parsers.json import parse_json
 from covet._types import Message, Receive, Scope
 from covet.datastructures import URL, Headers, QueryParams, State, first_header
-from covet.exceptions import ClientDisconnectError, HTTPException
+from covet.exceptions import BadRequestError, ClientDisconnectError, HTTPException
 from covet.limits import DEFAULT_LIMITS, Limits
 
 if TYPE_CHECKING:
@@ -79,6 +80,7 @@ class HTTPConnection(Mapping[str, Any]):
         try:
             return self._url
         except AttributeError:
+            _check_host(self.scope)
             self._url = url = URL.from_scope(self.scope)
             return url
 
@@ -323,3 +325,17 @@ def is_json_content_type(value: bytes | None) -> bool:
 
 def _too_large(limit: int) -> HTTPException:
     return HTTPException(413, f"Request body is larger than the limit of {limit} bytes.")
+
+
+# An RFC 3986 host (IP literal or reg-name: no userinfo, path, query or fragment) and port.
+_HOST = re.compile(rb"(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]*)(?::([0-9]{0,5}))?")
+
+
+def _check_host(scope: Scope) -> None:
+    """Refuse a Host header that would change the URL's structure (RFC 9112 section 3.2)."""
+    host = first_header(scope["headers"], b"host")
+    if host is None:
+        return
+    match = _HOST.fullmatch(host)
+    if match is None or (match[1] and int(match[1]) > 65535):
+        raise BadRequestError("The Host header is not a valid host with an optional port.")

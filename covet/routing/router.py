@@ -282,7 +282,9 @@ class Router:
             path: str = scope["path"]
             root = scope.get("root_path")
             raw = scope.get("raw_path")
-            if root or (raw is not None and (b"%" in raw or not raw.isascii())):
+            # A raw NUL byte, or no raw_path at all (then only path can be checked), also
+            # needs route_path, which refuses NUL.
+            if root or raw is None or b"%" in raw or b"\x00" in raw or not raw.isascii():
                 path = route_path(scope)
             found = self._trie.match(path)
             method = scope["method"]
@@ -410,6 +412,9 @@ def route_path(scope: Scope) -> str:
     # PERF: only paths with escapes or non-ASCII bytes need the strict check.
     if raw is not None and (b"%" in raw or not raw.isascii()):
         path = _strict_path(raw, root or "", path)
+    elif "\x00" in path:
+        # A raw NUL byte, or a server that sent no raw_path and decoded "%00" itself.
+        raise BadRequestError("The request path contains a NUL character.")
     return path or "/"
 
 
