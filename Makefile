@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/covet run examples.app:app --host 127.0.0.1 --port 8000
+	$(BIN)/covet run examples.app:app --host 127.0.0.1 --port 8000 --no-access-log
 
 lint: $(STAMP)
 	$(BIN)/ruff check covet tests $(wildcard examples bench)

@@ -223,19 +223,14 @@ def _serve_uvicorn(args: argparse.Namespace) -> None:
         root_path=args.root_path,
         log_level=args.log_level,
         log_config=_with_covet_logger(defaults, "default", args.log_level),
+        access_log=not args.no_access_log,
     )
 
 
 def _serve_granian(args: argparse.Namespace) -> None:
-    try:
-        granian = importlib.import_module("granian")
-        constants = importlib.import_module("granian.constants")
-        log = importlib.import_module("granian.log")
-    except ImportError as exc:
-        raise MissingDependencyError(
-            "'granian' is required for --server granian but is not installed. "
-            "Install it with: pip install granian"
-        ) from exc
+    granian = require("granian", extra="granian")
+    constants = require("granian.constants", extra="granian")
+    log = require("granian.log", extra="granian")
     server = granian.Granian(
         args.app,
         address=args.host,
@@ -292,6 +287,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--server", choices=SERVERS, default="uvicorn", help="default uvicorn")
     run.add_argument("--root-path", default="", help="path prefix the app is served under")
     run.add_argument("--log-level", choices=LOG_LEVELS, default="info", help="default info")
+    run.add_argument(
+        "--no-access-log",
+        action="store_true",
+        help="turn off the server's own access log (e.g. when the app logs requests itself)",
+    )
     run.set_defaults(handler=_cmd_run)
 
     routes = commands.add_parser("routes", help="print the route table of an application")
