@@ -252,7 +252,7 @@ class Router:
         """Return the route answering ``method`` on ``path`` and its parameters, if any."""
         found = self._trie.match(path)
         if found is not None:
-            route = found[0].lookup(method)
+            route = found[0].methods.get(method)
             if route is not None:
                 return route, found[1]
         for table, params in self._trie.match_all(path):

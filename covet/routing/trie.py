@@ -32,7 +32,7 @@ class UnreachableRouteWarning(UserWarning):
 class Node(Generic[_V]):
     """One position in the trie."""
 
-    __slots__ = ("dynamic", "leaf", "matchers", "static", "tail")
+    __slots__ = ("branches", "dynamic", "leaf", "matchers", "static", "tail")
 
     def __init__(self) -> None:
         self.static: dict[str, Node[_V]] = {}
@@ -44,6 +44,8 @@ class Node(Generic[_V]):
         # A trailing ``path`` parameter: (name, leaf value).
         self.tail: tuple[str, _V] | None = None
         self.leaf: _V | None = None
+        # True when the node has parameter or tail children (a possible branch point).
+        self.branches = False
 
 
 class Trie(Generic[_V]):
@@ -69,6 +71,7 @@ class Trie(Generic[_V]):
             elif isinstance(segment, ParamSegment) and segment.convertor.spans_segments:
                 if node.tail is None:
                     node.tail = (segment.name, factory())
+                    node.branches = True
                 assert index == len(segments) - 1  # enforced by compile_path
                 return node.tail[1]
             else:
@@ -98,6 +101,7 @@ class Trie(Generic[_V]):
         child: Node[_V] = Node()
         node.dynamic.append((segment, child))
         node.dynamic.sort(key=lambda pair: pair[0].priority)
+        node.branches = True
         node.matchers = [
             (m.convertor.parse, m.name, c) if isinstance(m, ParamSegment) else (m.parse, None, c)
             for m, c in node.dynamic
@@ -114,7 +118,7 @@ class Trie(Generic[_V]):
         if value is not None:
             return value, {}
         params: dict[str, Any] = {}
-        found = _walk(self.root, split_path(path), 0, params)
+        found = _walk(self.root, path[1:].split("/"), 0, params)  # PERF: split_path inlined
         if found is None:
             return None
         return found, params
@@ -138,7 +142,7 @@ def _walk(node: Node[_V], segments: list[str], index: int, params: dict[str, Any
             return node.leaf
         segment = segments[index]
         child = node.static.get(segment)
-        if node.matchers or node.tail is not None:
+        if node.branches:
             break
         if child is None:
             return None
