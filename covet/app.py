@@ -15,11 +15,12 @@ from covet.limits import DEFAULT_LIMITS, Limits
 from covet.middleware.errors import ErrorMiddleware, ExceptionHandler, ExceptionHandlers, HandlerKey
 from covet.routing.router import Router
 from covet.routing.routes import MiddlewareSpec
+from covet.routing.shortcuts import MethodShortcuts
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
-class CovetPy:
+class CovetPy(MethodShortcuts):
     """An ASGI application.
 
     Args:
@@ -83,34 +84,6 @@ class CovetPy:
         """Register a handler for ``methods`` on ``path``."""
         self._stack = None
         return self.router.route(path, methods=methods, **kwargs)
-
-    def get(self, path: str, **kwargs: Any) -> Callable[[_F], _F]:
-        """Register a GET handler (it answers HEAD too)."""
-        return self.route(path, methods=("GET",), **kwargs)
-
-    def post(self, path: str, **kwargs: Any) -> Callable[[_F], _F]:
-        """Register a POST handler."""
-        return self.route(path, methods=("POST",), **kwargs)
-
-    def put(self, path: str, **kwargs: Any) -> Callable[[_F], _F]:
-        """Register a PUT handler."""
-        return self.route(path, methods=("PUT",), **kwargs)
-
-    def patch(self, path: str, **kwargs: Any) -> Callable[[_F], _F]:
-        """Register a PATCH handler."""
-        return self.route(path, methods=("PATCH",), **kwargs)
-
-    def delete(self, path: str, **kwargs: Any) -> Callable[[_F], _F]:
-        """Register a DELETE handler."""
-        return self.route(path, methods=("DELETE",), **kwargs)
-
-    def head(self, path: str, **kwargs: Any) -> Callable[[_F], _F]:
-        """Register a HEAD handler."""
-        return self.route(path, methods=("HEAD",), **kwargs)
-
-    def options(self, path: str, **kwargs: Any) -> Callable[[_F], _F]:
-        """Register an OPTIONS handler."""
-        return self.route(path, methods=("OPTIONS",), **kwargs)
 
     def websocket(self, path: str, **kwargs: Any) -> Callable[[_F], _F]:
         """Register a WebSocket handler."""

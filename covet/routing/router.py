@@ -14,6 +14,7 @@ from covet.limits import DEFAULT_LIMITS, Limits
 from covet.responses.base import RedirectResponse, Response
 from covet.routing.endpoint import compile_http, compile_websocket
 from covet.routing.routes import BaseRoute, MiddlewareSpec, Mount, Route, WebSocketRoute
+from covet.routing.shortcuts import MethodShortcuts
 from covet.routing.trie import Trie
 
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -65,7 +66,7 @@ def _conflict(new: BaseRoute, old: BaseRoute, method: str) -> RouteConflictError
     )
 
 
-class Router:
+class Router(MethodShortcuts):
     """A group of routes with shared prefix, tags, middleware and lifespan.
 
     A Router is an ASGI application on its own, and can be included into a
@@ -148,34 +149,6 @@ class Router:
             return func
 
         return decorator
-
-    def get(self, path: str, **kwargs: Any) -> Callable[[_F], _F]:
-        """Register a GET route (which also answers HEAD)."""
-        return self.route(path, methods=("GET",), **kwargs)
-
-    def post(self, path: str, **kwargs: Any) -> Callable[[_F], _F]:
-        """Register a POST route."""
-        return self.route(path, methods=("POST",), **kwargs)
-
-    def put(self, path: str, **kwargs: Any) -> Callable[[_F], _F]:
-        """Register a PUT route."""
-        return self.route(path, methods=("PUT",), **kwargs)
-
-    def patch(self, path: str, **kwargs: Any) -> Callable[[_F], _F]:
-        """Register a PATCH route."""
-        return self.route(path, methods=("PATCH",), **kwargs)
-
-    def delete(self, path: str, **kwargs: Any) -> Callable[[_F], _F]:
-        """Register a DELETE route."""
-        return self.route(path, methods=("DELETE",), **kwargs)
-
-    def head(self, path: str, **kwargs: Any) -> Callable[[_F], _F]:
-        """Register a HEAD route."""
-        return self.route(path, methods=("HEAD",), **kwargs)
-
-    def options(self, path: str, **kwargs: Any) -> Callable[[_F], _F]:
-        """Register an OPTIONS route (replacing the automatic ``Allow`` answer)."""
-        return self.route(path, methods=("OPTIONS",), **kwargs)
 
     def websocket(
         self,

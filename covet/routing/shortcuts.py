@@ -1,0 +1,47 @@
+"""``get``/``post``/... decorators shared by the Router and the application."""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+class MethodShortcuts(abc.ABC):
+    """Per-method decorators, all defined in terms of :meth:`route`."""
+
+    @abc.abstractmethod
+    def route(
+        self, path: str, *, methods: Iterable[str] = ("GET",), **kwargs: Any
+    ) -> Callable[[_F], _F]:
+        """Register the decorated handler for ``methods`` on ``path``."""
+
+    def get(self, path: str, **kwargs: Any) -> Callable[[_F], _F]:
+        """Register a GET handler (it answers HEAD too)."""
+        return self.route(path, methods=("GET",), **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> Callable[[_F], _F]:
+        """Register a POST handler."""
+        return self.route(path, methods=("POST",), **kwargs)
+
+    def put(self, path: str, **kwargs: Any) -> Callable[[_F], _F]:
+        """Register a PUT handler."""
+        return self.route(path, methods=("PUT",), **kwargs)
+
+    def patch(self, path: str, **kwargs: Any) -> Callable[[_F], _F]:
+        """Register a PATCH handler."""
+        return self.route(path, methods=("PATCH",), **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> Callable[[_F], _F]:
+        """Register a DELETE handler."""
+        return self.route(path, methods=("DELETE",), **kwargs)
+
+    def head(self, path: str, **kwargs: Any) -> Callable[[_F], _F]:
+        """Register a HEAD handler."""
+        return self.route(path, methods=("HEAD",), **kwargs)
+
+    def options(self, path: str, **kwargs: Any) -> Callable[[_F], _F]:
+        """Register an OPTIONS handler (replacing the automatic ``Allow`` answer)."""
+        return self.route(path, methods=("OPTIONS",), **kwargs)
