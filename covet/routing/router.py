@@ -217,6 +217,7 @@ class Router(MethodShortcuts):
             for factory, options in reversed(route.middleware):
                 endpoint = factory(endpoint, **options)
             route.app = endpoint
+        self._trie.compile()
         self._compiled_with = limits
 
     # -- lookup ---------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 from covet.exceptions import RouteConflictError
+from covet.routing.compiled import Matcher, compile_trie
 from covet.routing.convertors import NO_MATCH
 from covet.routing.patterns import (
     MixedSegment,
@@ -55,9 +56,19 @@ class Trie(Generic[_V]):
         self.root: Node[_V] = Node()
         # PERF: fully static paths skip the trie walk entirely.
         self.static_paths: dict[str, _V] = {}
+        self._compiled: Matcher | None = None
+
+    def compile(self) -> None:
+        """Generate the specialised matcher (done at start-up; see :mod:`.compiled`)."""
+        self._compiled = compile_trie(self.root, self.static_paths)
+        if self._compiled is not None:
+            # PERF: callers reach the generated function without a method call in between.
+            self.match = self._compiled  # type: ignore[method-assign,assignment]
 
     def find_or_insert(self, template: PathTemplate, factory: type[_V]) -> _V:
         """Return the value stored for ``template`` (or an equivalent one), creating it."""
+        self._compiled = None
+        self.__dict__.pop("match", None)
         if template.is_static:
             value = self.static_paths.get(template.path)
             if value is None:
@@ -111,14 +122,17 @@ class Trie(Generic[_V]):
     def match(self, path: str) -> tuple[_V, dict[str, Any]] | None:
         """Return the first value whose template matches ``path``, with the parameters.
 
-        ``accept`` semantics (method filtering) are left to the caller via
-        :meth:`match_all`; this returns the highest-priority match.
+        After :meth:`compile`, the generated function answers instead of this method.
         """
+        return self.walk(path)
+
+    def walk(self, path: str) -> tuple[_V, dict[str, Any]] | None:
+        """The generic matcher (the reference the generated one must agree with)."""
         value = self.static_paths.get(path)
         if value is not None:
             return value, {}
         params: dict[str, Any] = {}
-        found = _walk(self.root, path[1:].split("/"), 0, params)  # PERF: split_path inlined
+        found = _walk(self.root, path[1:].split("/"), 0, params)
         if found is None:
             return None
         return found, params
