@@ -216,7 +216,7 @@ class CovetPy(MethodShortcuts):
                 return send(message)
 
             try:
-                await self.router(scope, receive, tracking_send)
+                await self.router.resolve(scope)(scope, receive, tracking_send)
             except Exception as exc:
                 await errors.recover(exc, started, scope, receive, send)
             return

@@ -328,9 +328,13 @@ class QueryParams(ImmutableMultiDict[str]):
         *,
         max_params: int | None = None,
     ) -> None:
-        if isinstance(query, bytes | str):
-            raw = query.encode("latin-1") if isinstance(query, str) else query
-            super().__init__(parse_query_string(raw, max_params=max_params))
+        if isinstance(query, bytes):
+            # PERF: the per-request case sets the fields directly, skipping the base __init__.
+            pairs = parse_query_string(query, max_params=max_params)
+            self._list = pairs
+            self._dict = dict(pairs)
+        elif isinstance(query, str):
+            super().__init__(parse_query_string(query.encode("latin-1"), max_params=max_params))
         else:
             super().__init__(query)
 

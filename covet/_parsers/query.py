@@ -32,12 +32,14 @@ def parse_query_string(
     if text.count("&") >= limit and _field_count(text) > limit:
         raise BadRequestError(f"Too many query parameters (limit is {limit}).")
     # Only "&" separates fields: ";" was dropped by CPython for cache-poisoning reasons.
+    pairs: list[tuple[str, str]] = []
     if "%" not in text and "+" not in text:
         # PERF: nothing to decode, so skip unquote_plus for every name and value.
-        return [
-            (name, value) for name, _, value in (f.partition("=") for f in text.split("&") if f)
-        ]
-    pairs: list[tuple[str, str]] = []
+        for field in text.split("&"):
+            if field:
+                name, _, value = field.partition("=")
+                pairs.append((name, value))
+        return pairs
     for field in text.split("&"):
         if not field:
             continue

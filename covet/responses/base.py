@@ -15,6 +15,7 @@ from covet._types import RawHeaders, Receive, Scope, Send
 from covet.background import BackgroundTask
 from covet.datastructures import MutableHeaders, _encode_name, _encode_value
 
+_BYTES_TYPES = (bytes, bytearray, memoryview)
 # Statuses that must not carry a body (RFC 9110 §6.4.1, §15.3.5, §15.4.5).
 _NO_BODY_STATUS = frozenset({204, 205, 304})
 
@@ -59,9 +60,11 @@ class Response:
 
     def render(self, content: Any) -> bytes:
         """Turn ``content`` into body bytes."""
+        if type(content) is str:
+            return content.encode(self.charset)
         if content is None:
             return b""
-        if isinstance(content, bytes | bytearray | memoryview):
+        if isinstance(content, _BYTES_TYPES):
             return bytes(content)
         if isinstance(content, str):
             return content.encode(self.charset)

@@ -15,8 +15,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
 from covet import _json
-from covet._types import ASGIApp, Receive, Scope, Send
-from covet.background import BackgroundTasks
+from covet._types import ASGIApp, Message, Receive, Scope, Send
+from covet.background import BackgroundTask, BackgroundTasks
 from covet.concurrency import run_in_threadpool
 from covet.exceptions import ConfigurationError, HTTPException
 from covet.limits import Limits
@@ -145,23 +145,24 @@ def compile_http(route: Route, limits: Limits) -> ASGIApp:
     status = route.status_code or 200
     sources = {source for _, source, _ in plan}
 
-    if not plan:
+    if not plan or (sources == {_PATH} and len(plan) == len(route.template.convertors)):
+        # PERF: no per-request binding at all; the handler's coroutine is awaited here and
+        # its result sent from here, so exactly one coroutine sits between router and send.
+        takes_path = bool(plan)
 
-        async def run_without_arguments(scope: Scope, receive: Receive, send: Send) -> None:
-            result = await call()
-            if isinstance(result, Response):  # PERF: skip a level for Response results
+        async def run_direct(scope: Scope, receive: Receive, send: Send) -> None:
+            result = await (call(**scope["path_params"]) if takes_path else call())
+            messages = response_messages(result, status, scope["method"])
+            if messages is None:
                 await result(scope, receive, send)
-            else:
-                await send_result(result, status, scope, receive, send)
+                return
+            start, body, background = messages
+            await send(start)
+            await send(body)
+            if background is not None:
+                await background()
 
-        return run_without_arguments
-
-    if sources == {_PATH} and len(plan) == len(route.template.convertors):
-
-        async def run_with_path(scope: Scope, receive: Receive, send: Send) -> None:
-            await send_result(await call(**scope["path_params"]), status, scope, receive, send)
-
-        return run_with_path
+        return run_direct
 
     def make_request(scope: Scope, receive: Receive, send: Send) -> Request:
         return Request(scope, receive, limits)
@@ -243,22 +244,49 @@ def _threaded(func: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
     return call_in_thread
 
 
+def response_messages(
+    result: Any, status: int, method: str
+) -> tuple[Message, Message, BackgroundTask | None] | None:
+    """The start and body messages (and background task) for a handler's return value.
+
+    Returns ``None`` for a Response subclass with its own ``__call__`` (streams, files),
+    which must be called instead. Everything else that is not a Response becomes JSON.
+    """
+    if type(result) is dict or not isinstance(result, Response):
+        if result is None and status in _NO_BODY_STATUS:
+            return _start(status, []), _EMPTY_BODY, None
+        body = _json.dumps(result)
+        headers = [_JSON_HEADER, (b"content-length", str(len(body)).encode("ascii"))]
+        return _start(status, headers), _body(body, method), None
+    if type(result).__call__ is not _RESPONSE_CALL:
+        return None
+    return (
+        _start(result.status_code, result.raw_headers),
+        _body(result.body, method),
+        result.background,
+    )
+
+
+def _start(status: int, headers: list[tuple[bytes, bytes]]) -> Message:
+    return {"type": "http.response.start", "status": status, "headers": headers}
+
+
+def _body(body: bytes, method: str) -> Message:
+    return {"type": "http.response.body", "body": b"" if method == "HEAD" else body}
+
+
+_EMPTY_BODY: Message = {"type": "http.response.body", "body": b""}
+_RESPONSE_CALL = Response.__call__
+
+
 async def send_result(result: Any, status: int, scope: Scope, receive: Receive, send: Send) -> None:
     """Send a handler's return value: Responses pass through, anything else becomes JSON."""
-    if type(result) is not dict and isinstance(result, Response):
+    messages = response_messages(result, status, scope["method"])
+    if messages is None:
         await result(scope, receive, send)
         return
-    if result is None and status in _NO_BODY_STATUS:
-        await send({"type": "http.response.start", "status": status, "headers": []})
-        await send({"type": "http.response.body", "body": b""})
-        return
-    body = _json.dumps(result)
-    # PERF: send raw ASGI messages instead of building a JSONResponse object.
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [_JSON_HEADER, (b"content-length", str(len(body)).encode("ascii"))],
-        }
-    )
-    await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
+    start, body, background = messages
+    await send(start)
+    await send(body)
+    if background is not None:
+        await background()

@@ -19,6 +19,7 @@ from covet.routing.trie import Trie
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 _BAD_PERCENT = re.compile(rb"%(?![0-9A-Fa-f]{2})")
+_NEEDS_CAREFUL_PATH = re.compile(rb"[%\x00\x80-\xff]").search
 
 Lifespan = Callable[[Any], AbstractAsyncContextManager[Any]]
 
@@ -248,31 +249,43 @@ class Router(MethodShortcuts):
     # -- dispatch -------------------------------------------------------------------------
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self._compiled_with is None:
-            self.compile()
         if scope["type"] == "http":
-            # PERF: the HTTP hot path is inlined here (one await level less per request):
-            # root_path strip, strict-path check only when needed, static-dict or trie hit.
-            path: str = scope["path"]
-            root = scope.get("root_path")
-            raw = scope.get("raw_path")
-            # A raw NUL byte, or no raw_path at all (then only path can be checked), also
-            # needs route_path, which refuses NUL.
-            if root or raw is None or b"%" in raw or b"\x00" in raw or not raw.isascii():
-                path = route_path(scope)
-            found = self._trie.match(path)
-            method = scope["method"]
-            if found is not None:
-                route = found[0].methods.get(method)
-                if route is not None:
-                    scope["path_params"] = found[1]
-                    await route.app(scope, receive, send)  # type: ignore[misc]
-                    return
-            await self._dispatch_http_slow(path or "/", method, scope, receive, send)
+            await self.resolve(scope)(scope, receive, send)
         elif scope["type"] == "websocket":
+            if self._compiled_with is None:
+                self.compile()
             await self._dispatch_websocket(scope, receive, send)
         else:
             raise RuntimeError(f"Router cannot handle {scope['type']!r} scopes.")
+
+    def resolve(self, scope: Scope) -> ASGIApp:
+        """Return the ASGI app that answers an HTTP ``scope`` (a route, or the fallback).
+
+        Synchronous on purpose: callers await the result directly, so routing adds no
+        coroutine of its own. Sets ``scope["path_params"]`` when a route matches.
+        """
+        if self._compiled_with is None:
+            self.compile()
+        path: str = scope["path"]
+        raw = scope.get("raw_path")
+        # A root_path, escapes, non-ASCII or NUL bytes, or no raw_path at all (then only
+        # path can be checked) need the careful route_path.
+        # PERF: one regex search, not `b"%" in raw`: bytes.__contains__ first tries the
+        # argument as an int and formats (then discards) a TypeError on every call.
+        if scope.get("root_path") or raw is None or _NEEDS_CAREFUL_PATH(raw) is not None:
+            path = route_path(scope)
+        found = self._trie.match(path)
+        if found is not None:
+            route = found[0].methods.get(scope["method"])
+            if route is not None:
+                scope["path_params"] = found[1]
+                return route.app  # type: ignore[return-value]
+        return self._dispatch_fallback
+
+    async def _dispatch_fallback(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # route_path raised already if the path was malformed, so this cannot fail now.
+        path = route_path(scope)
+        await self._dispatch_http_slow(path, scope["method"], scope, receive, send)
 
     async def _dispatch_http_slow(
         self, path: str, method: str, scope: Scope, receive: Receive, send: Send
@@ -384,7 +397,7 @@ def route_path(scope: Scope) -> str:
         path = path[len(root) :] or "/"
     raw = scope.get("raw_path")
     # PERF: only paths with escapes or non-ASCII bytes need the strict check.
-    if raw is not None and (b"%" in raw or not raw.isascii()):
+    if raw is not None and (raw.find(b"%") >= 0 or not raw.isascii()):
         path = _strict_path(raw, root or "", path)
     elif "\x00" in path:
         # A raw NUL byte, or a server that sent no raw_path and decoded "%00" itself.
