@@ -42,6 +42,7 @@ class Response:
     charset = "utf-8"
     # Responses whose length is unknown up front (streams) leave Content-Length out.
     auto_content_length = True
+    _content_type_header: tuple[bytes, bytes] | None = None
 
     def __init__(
         self,
@@ -52,11 +53,26 @@ class Response:
         background: BackgroundTask | None = None,
     ) -> None:
         self.status_code = status_code
+        self.background = background
+        body = self.body = self.render(content)
         if media_type is not None:
             self.media_type = media_type
-        self.background = background
-        self.body = self.render(content)
+        elif headers is None and status_code == 200 and self.auto_content_length:
+            # PERF: the most common response (200, class media type, no extra headers)
+            # takes a precomputed Content-Type header.
+            content_type = self._content_type_header
+            length = (b"content-length", str(len(body)).encode("latin-1"))
+            self.raw_headers = [length, content_type] if content_type else [length]
+            return
         self.raw_headers = self._build_headers(headers)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._content_type_header = (
+            (b"content-type", _content_type(cls.media_type, cls.charset))
+            if cls.media_type is not None
+            else None
+        )
 
     def render(self, content: Any) -> bytes:
         """Turn ``content`` into body bytes."""
