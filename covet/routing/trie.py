@@ -57,10 +57,12 @@ class Trie(Generic[_V]):
         # PERF: fully static paths skip the trie walk entirely.
         self.static_paths: dict[str, _V] = {}
         self._compiled: Matcher | None = None
+        self._stale = True
 
     def compile(self) -> None:
         """Generate the specialised matcher (done at start-up; see :mod:`.compiled`)."""
         self._compiled = compile_trie(self.root, self.static_paths)
+        self._stale = False
         if self._compiled is not None:
             # PERF: callers reach the generated function without a method call in between.
             self.match = self._compiled  # type: ignore[method-assign,assignment]
@@ -68,6 +70,7 @@ class Trie(Generic[_V]):
     def find_or_insert(self, template: PathTemplate, factory: type[_V]) -> _V:
         """Return the value stored for ``template`` (or an equivalent one), creating it."""
         self._compiled = None
+        self._stale = True
         self.__dict__.pop("match", None)
         if template.is_static:
             value = self.static_paths.get(template.path)
@@ -122,9 +125,14 @@ class Trie(Generic[_V]):
     def match(self, path: str) -> tuple[_V, dict[str, Any]] | None:
         """Return the first value whose template matches ``path``, with the parameters.
 
-        After :meth:`compile`, the generated function answers instead of this method.
+        The first lookup after a change compiles the trie; from then on the generated
+        function answers instead of this method.
         """
-        return self.walk(path)
+        if self._stale:
+            self.compile()
+        if self._compiled is None:  # too deep to compile
+            return self.walk(path)
+        return self._compiled(path)
 
     def walk(self, path: str) -> tuple[_V, dict[str, Any]] | None:
         """The generic matcher (the reference the generated one must agree with)."""
