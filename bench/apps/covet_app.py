@@ -1,0 +1,52 @@
+"""The benchmark scenarios written the idiomatic CovetPy way.
+
+Path parameters arrive as keyword arguments by name, ``Request`` is injected by annotation and
+returned dicts become JSON.
+"""
+
+from __future__ import annotations
+
+from apps import FILLER_ROUTES, filler_paths
+from covet import CovetPy, PlainTextResponse, Request
+
+
+async def plaintext() -> PlainTextResponse:
+    """Return a fixed plain-text body."""
+    return PlainTextResponse("Hello, World!")
+
+
+async def json_() -> dict[str, str]:
+    """Return a fixed JSON object."""
+    return {"message": "Hello, World!"}
+
+
+async def user(user_id: int) -> dict[str, int]:
+    """Echo the ``:int``-converted path parameter."""
+    return {"user_id": user_id}
+
+
+async def query(request: Request) -> dict[str, int]:
+    """Echo the ``page`` query parameter as an int."""
+    return {"page": int(request.query_params["page"])}
+
+
+async def item(item_id: int) -> dict[str, int]:
+    """Echo the item id; serves the filler routes and ``/last/items/{item_id:int}``."""
+    return {"item_id": item_id}
+
+
+def build(filler: int = 0) -> CovetPy:
+    """Build the app with ``filler`` routes in front of the scenario routes."""
+    app = CovetPy()
+    for path in filler_paths(filler):
+        app.get(path)(item)
+    app.get("/plaintext")(plaintext)
+    app.get("/json")(json_)
+    app.get("/users/{user_id:int}")(user)
+    app.get("/query")(query)
+    app.get("/last/items/{item_id:int}")(item)
+    return app
+
+
+app = build()
+app_200 = build(FILLER_ROUTES)

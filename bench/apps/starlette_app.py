@@ -1,0 +1,52 @@
+"""The benchmark scenarios written the idiomatic Starlette way (``Route`` table, ``:int``)."""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from apps import FILLER_ROUTES, filler_paths
+
+
+async def plaintext(request: Request) -> Response:
+    """Return a fixed plain-text body."""
+    return PlainTextResponse("Hello, World!")
+
+
+async def json_(request: Request) -> Response:
+    """Return a fixed JSON object."""
+    return JSONResponse({"message": "Hello, World!"})
+
+
+async def user(request: Request) -> Response:
+    """Echo the ``:int``-converted path parameter."""
+    return JSONResponse({"user_id": request.path_params["user_id"]})
+
+
+async def query(request: Request) -> Response:
+    """Echo the ``page`` query parameter as an int."""
+    return JSONResponse({"page": int(request.query_params["page"])})
+
+
+async def item(request: Request) -> Response:
+    """Echo the item id; serves the filler routes and ``/last/items/{item_id:int}``."""
+    return JSONResponse({"item_id": request.path_params["item_id"]})
+
+
+def build(filler: int = 0) -> Starlette:
+    """Build the app with ``filler`` routes in front of the scenario routes."""
+    routes = [Route(path, item, methods=["GET"]) for path in filler_paths(filler)]
+    routes += [
+        Route("/plaintext", plaintext, methods=["GET"]),
+        Route("/json", json_, methods=["GET"]),
+        Route("/users/{user_id:int}", user, methods=["GET"]),
+        Route("/query", query, methods=["GET"]),
+        Route("/last/items/{item_id:int}", item, methods=["GET"]),
+    ]
+    return Starlette(routes=routes)
+
+
+app = build()
+app_200 = build(FILLER_ROUTES)
