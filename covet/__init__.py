@@ -12,9 +12,11 @@ from covet.exceptions import (
     WebSocketDisconnect,
     WebSocketException,
 )
+from covet.forms import FormData, UploadFile
 from covet.limits import Limits
 from covet.requests import Request
 from covet.responses import (
+    FileResponse,
     HTMLResponse,
     JSONResponse,
     PlainTextResponse,
@@ -35,6 +37,8 @@ __all__ = [
     "ConfigurationError",
     "CovetError",
     "CovetPy",
+    "FileResponse",
+    "FormData",
     "HTMLResponse",
     "HTTPException",
     "Headers",
@@ -52,6 +56,7 @@ __all__ = [
     "Router",
     "State",
     "StreamingResponse",
+    "UploadFile",
     "WebSocket",
     "WebSocketDisconnect",
     "WebSocketException",

@@ -2,5 +2,6 @@
 
 from covet.middleware.accesslog import AccessLogMiddleware
 from covet.middleware.errors import ErrorMiddleware, ExceptionHandlers
+from covet.middleware.functional import FunctionMiddleware
 
-__all__ = ["AccessLogMiddleware", "ErrorMiddleware", "ExceptionHandlers"]
+__all__ = ["AccessLogMiddleware", "ErrorMiddleware", "ExceptionHandlers", "FunctionMiddleware"]

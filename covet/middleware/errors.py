@@ -7,6 +7,7 @@ import logging
 import traceback
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
+from urllib.parse import quote
 
 from covet._request_id import request_id
 from covet._types import ASGIApp, Message, Receive, Scope, Send
@@ -63,8 +64,17 @@ def http_exception_response(scope: Scope, exc: HTTPException) -> Response:
     if exc.status_code < 400:
         return Response(status_code=exc.status_code, headers=exc.headers)
     return ProblemResponse(
-        exc.status_code, exc.detail, instance=scope.get("path"), headers=exc.headers
+        exc.status_code, exc.detail, instance=_instance(scope), headers=exc.headers
     )
+
+
+def _instance(scope: Scope) -> str:
+    """The request path as a URI reference for the problem's ``instance`` member.
+
+    Percent-encoded (as a URI must be), with anything unencodable replaced, so an error
+    document can always be serialised whatever path the client sent.
+    """
+    return quote(scope.get("path", ""), safe="/:@!$&'()*+,;=-._~", errors="replace")
 
 
 class ErrorMiddleware:
@@ -181,7 +191,7 @@ class ErrorMiddleware:
         return ProblemResponse(
             500,
             detail,
-            instance=scope.get("path"),
+            instance=_instance(scope),
             headers={"X-Request-ID": rid},
             extensions=extensions,
         )

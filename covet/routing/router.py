@@ -399,9 +399,16 @@ def route_path(scope: Scope) -> str:
     # PERF: only paths with escapes or non-ASCII bytes need the strict check.
     if raw is not None and (raw.find(b"%") >= 0 or not raw.isascii()):
         path = _strict_path(raw, root or "", path)
-    elif "\x00" in path:
-        # A raw NUL byte, or a server that sent no raw_path and decoded "%00" itself.
-        raise BadRequestError("The request path contains a NUL character.")
+    else:
+        # A raw NUL byte, or a server that sent no raw_path and decoded the path itself
+        # (then lone surrogates from undecodable bytes are possible too).
+        if "\x00" in path:
+            raise BadRequestError("The request path contains a NUL character.")
+        if not path.isascii():
+            try:
+                path.encode("utf-8")
+            except UnicodeEncodeError:
+                raise BadRequestError("The request path is not valid UTF-8.") from None
     return path or "/"
 
 

@@ -253,3 +253,34 @@ def test_slash_redirect_with_a_hostile_query_stays_one_safe_header(query: bytes)
     assert location.startswith(b"/dashboard?")
     assert not any(byte in location for byte in b"\r\n\x00")
     assert b"set-cookie" not in reply.headers
+
+
+def test_lone_surrogate_path_without_raw_path_is_400() -> None:
+    import asyncio
+
+    from covet import CovetPy
+
+    app = CovetPy()
+
+    @app.get("/{name}")
+    async def echo(name: str) -> str:
+        return name
+
+    sent: list[dict[str, object]] = []
+
+    async def receive() -> dict[str, object]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": "/caf\udce9",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [],
+    }
+    asyncio.run(app(scope, receive, send))
+    assert sent[0]["status"] == 400
