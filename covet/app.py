@@ -172,9 +172,10 @@ class CovetPy(MethodShortcuts):
     async def lifespan_context(self, state: dict[str, Any]) -> AsyncIterator[None]:
         """Run every lifespan of this app, its routers and mounted apps, filling ``state``."""
         self._lifespan_state = state
-        self._needs_scope_fixup = True
         self.build()
         async with run_all(self, self._lifespan_factories(), state):
+            # Requests need the state copied in only when a lifespan produced some.
+            self._needs_scope_fixup = bool(self.root_path or state)
             yield
 
     # -- ASGI -----------------------------------------------------------------------------
