@@ -1,8 +1,10 @@
 """JSON encoding backend selector: orjson when installed, the standard library otherwise.
 
-Both produce compact UTF-8 (no spaces, non-ASCII kept as is). Values the standard library
-cannot encode natively (dataclasses, datetimes, UUIDs, Decimals, enums, sets) go through
-:func:`default`, which mirrors orjson's native output for them.
+Both backends give byte-identical output: compact UTF-8, non-ASCII kept as is, floats as
+Python's ``repr`` writes them, and non-finite floats (NaN, Infinity) as ``null``, which is
+what orjson does and what JSON can express. Values the standard library cannot encode
+natively (dataclasses, datetimes, UUIDs, Decimals, enums, sets) go through :func:`default`,
+which mirrors orjson's native output for them.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import datetime
 import decimal
 import enum
 import json
+import math
+import re
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -39,8 +43,35 @@ _stdlib_encoder = json.JSONEncoder(
 )
 
 
+def _finite(value: Any) -> Any:
+    """A copy of ``value`` with every non-finite float replaced by ``None``."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_finite(item) for item in value]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return _finite(default(value))
+    return value
+
+
 def _dumps_stdlib(value: Any) -> bytes:
-    return _stdlib_encoder.encode(value).encode("utf-8")
+    try:
+        return _stdlib_encoder.encode(value).encode("utf-8")
+    except ValueError as exc:
+        if "Out of range float" not in str(exc):
+            raise
+        # Rare: NaN or Infinity somewhere. Encode them as null, as orjson does.
+        return _stdlib_encoder.encode(_finite(value)).encode("utf-8")
+
+
+# Where orjson's float formatting can differ from Python's repr: exponents ("1e-7" against
+# "1e-07"), small numbers orjson writes in full ("0.00001" against "1e-05") and 17+ digit
+# mantissas. Output containing none of these is identical (checked on a million random
+# floats in tests/responses/test_json.py); output containing one, even inside a string,
+# is re-encoded by the standard library, so identity holds by construction.
+_MAY_DIFFER = re.compile(rb"[0-9][eE]|0\.0000|[0-9]{17}").search
 
 
 def _select() -> tuple[str, Callable[[Any], bytes]]:
@@ -53,11 +84,14 @@ def _select() -> tuple[str, Callable[[Any], bytes]]:
 
     def dumps_orjson(value: Any) -> bytes:
         try:
-            return orjson.dumps(value, default=default, option=options)
+            encoded: bytes = orjson.dumps(value, default=default, option=options)
         except TypeError:
             # orjson refuses what the standard library accepts (ints over 64 bits,
             # non-str keys, str/int subclasses); fall back so behaviour never differs.
             return _dumps_stdlib(value)
+        if _MAY_DIFFER(encoded) is not None:
+            return _dumps_stdlib(value)
+        return encoded
 
     return "orjson", dumps_orjson
 

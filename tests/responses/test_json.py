@@ -5,6 +5,9 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import json
+import math
+import random
+import struct
 import uuid
 from decimal import Decimal
 from typing import Any
@@ -53,3 +56,47 @@ def test_backend_is_orjson_when_installed() -> None:
     orjson = pytest.importorskip("orjson")
     assert orjson is not None
     assert _json.BACKEND == "orjson"
+
+
+def random_float(rng: random.Random) -> float:
+    roll = rng.random()
+    if roll < 0.3:
+        return float(struct.unpack("d", struct.pack("Q", rng.getrandbits(64)))[0])
+    if roll < 0.7:
+        return rng.uniform(-1, 1) * 10 ** rng.randint(-12, 25)
+    return round(rng.uniform(-1e4, 1e4), rng.randint(0, 8))
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_floats_are_byte_identical_across_backends(seed: int) -> None:
+    rng = random.Random(seed)
+    values = [random_float(rng) for _ in range(20_000)]
+    document = {"values": values, "text": "1e5 and 0.00001 inside a string"}
+    assert _json.dumps(document) == _json._dumps_stdlib(document)
+    for value in values[:2_000]:
+        assert _json.dumps(value) == _json._dumps_stdlib(value)
+
+
+def test_non_finite_floats_become_null_in_both_backends() -> None:
+    @dataclasses.dataclass
+    class Reading:
+        value: float
+
+    document = {"a": math.nan, "b": [math.inf, -math.inf, 1.5], "c": Reading(math.nan)}
+    expected = b'{"a":null,"b":[null,null,1.5],"c":{"value":null}}'
+    assert _json.dumps(document) == expected
+    assert _json._dumps_stdlib(document) == expected
+
+
+def test_typical_payloads_take_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("orjson")
+
+    def refuse(value: Any) -> bytes:
+        raise AssertionError("fell back to the standard library")
+
+    monkeypatch.setattr(_json, "_dumps_stdlib", refuse)
+    payload = {"id": 12345, "price": 19.99, "name": "Widget", "ratio": 0.25, "tags": ["a"]}
+    assert (
+        _json.dumps(payload)
+        == b'{"id":12345,"price":19.99,"name":"Widget","ratio":0.25,"tags":["a"]}'
+    )
