@@ -4,14 +4,8 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
-import signal
-import socket
-import subprocess
 import sys
 import textwrap
-import time
-import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -21,8 +15,7 @@ import pytest
 
 from covet import __version__
 from covet.cli import load_app, main
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from tests.support.servers import REPO_ROOT, answers_http, free_port, running_server
 
 
 @pytest.fixture(autouse=True)
@@ -308,36 +301,10 @@ def test_run_hands_the_import_string_and_options_to_uvicorn(
 # -- real servers ---------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def get_json(url: str, deadline: float, server: subprocess.Popen[bytes], log: Path) -> Any:
-    """GET ``url`` until the server answers, failing when it exits or the deadline passes."""
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                return json.loads(response.read())
-        except (urllib.error.URLError, ConnectionError):
-            if server.poll() is not None:
-                pytest.fail(f"server exited with {server.returncode}:\n{log.read_text()}")
-            if time.monotonic() > deadline:
-                pytest.fail(f"server did not answer in time:\n{log.read_text()}")
-            time.sleep(0.1)
-
-
-def stop(server: subprocess.Popen[bytes]) -> None:
-    """Stop the server gracefully, then forcibly (with its workers) if it hangs."""
-    if server.poll() is None:
-        server.terminate()
-    try:
-        server.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        os.killpg(server.pid, signal.SIGKILL)
-        server.wait(timeout=5)
+def get_json(url: str) -> Any:
+    """GET ``url`` and decode its JSON body."""
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return json.loads(response.read())
 
 
 @pytest.mark.e2e
@@ -346,18 +313,13 @@ def test_run_serves_the_app_over_http(server_name: str, tmp_path: Path) -> None:
     if importlib.util.find_spec(server_name) is None:
         pytest.skip(f"{server_name} is not installed")
     port = free_port()
-    log = tmp_path / "server.log"
     argv = [sys.executable, "-m", "covet", "run", "examples.hello:app", "--port", str(port)]
-    with log.open("wb") as sink:
-        server = subprocess.Popen(
-            [*argv, "--server", server_name],
-            cwd=REPO_ROOT,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
+    with running_server(
+        [*argv, "--server", server_name],
+        port=port,
+        log_path=tmp_path / "server.log",
+        ready=answers_http,
+        timeout=30,
+    ):
         url = f"http://127.0.0.1:{port}/hello/Ann"
-        assert get_json(url, time.monotonic() + 30, server, log) == {"greeting": "Hello, Ann!"}
-    finally:
-        stop(server)
+        assert get_json(url) == {"greeting": "Hello, Ann!"}

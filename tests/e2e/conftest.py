@@ -7,12 +7,9 @@ and is stopped (terminate, then kill) when the module is done.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
-import signal
-import socket
-import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,10 +17,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from tests.support.servers import answers_http, free_port, running_server
+
 APP_MODULE = "tests.e2e.app_under_test"
-STARTUP_TIMEOUT = 15.0
-SHUTDOWN_TIMEOUT = 5.0
 BODY_LIMIT = 64 * 1024
 SECRET = "s3cr3t-e2e-token-7f1c"
 
@@ -69,39 +65,6 @@ COMMANDS: dict[str, Callable[..., list[str]]] = {
 }
 
 
-def free_port() -> int:
-    """Return a TCP port on 127.0.0.1 that nothing is listening on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _wait_until_up(process: subprocess.Popen[bytes], url: str, log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"Server exited with {process.returncode}:\n{log.read_text()}")
-        try:
-            httpx.get(url, timeout=0.5)
-        except httpx.TransportError:
-            time.sleep(0.05)
-        else:
-            return
-    pytest.fail(f"Server did not answer {url} within {STARTUP_TIMEOUT} s:\n{log.read_text()}")
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=SHUTDOWN_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        # The server ignored SIGTERM: kill it and any worker it spawned (its own group).
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=SHUTDOWN_TIMEOUT)
-
-
 @contextlib.contextmanager
 def run_server(
     name: str, target: str, workdir: Path, *extra: str, probe: str = "/json"
@@ -110,7 +73,6 @@ def run_server(
     port = free_port()
     marker_dir = workdir / "markers"
     marker_dir.mkdir()
-    log = workdir / "server.log"
     env = {
         **os.environ,
         "PYTHONUNBUFFERED": "1",
@@ -118,22 +80,14 @@ def run_server(
         "COVET_E2E_SECRET": SECRET,
         "COVET_E2E_BODY_LIMIT": str(BODY_LIMIT),
     }
-    argv = [sys.executable, *COMMANDS[name](target, port, *extra)]
-    url = f"http://127.0.0.1:{port}"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            argv,
-            cwd=REPO_ROOT,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        _wait_until_up(process, url + probe, log)
-        yield LiveServer(name, url, marker_dir, SECRET, BODY_LIMIT)
-    finally:
-        _stop(process)
+    with running_server(
+        [sys.executable, *COMMANDS[name](target, port, *extra)],
+        port=port,
+        env=env,
+        log_path=workdir / "server.log",
+        ready=functools.partial(answers_http, path=probe),
+    ):
+        yield LiveServer(name, f"http://127.0.0.1:{port}", marker_dir, SECRET, BODY_LIMIT)
 
 
 @pytest.fixture(scope="module", params=["uvicorn", "hypercorn", "granian"])
