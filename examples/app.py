@@ -138,7 +138,7 @@ async def index(request: Request) -> HTMLResponse:
         doc = (route.endpoint.__doc__ or "").strip().splitlines()
         rows.append(
             f"<tr><td>{html.escape(methods)}</td><td><code>{html.escape(route.path)}</code>"
-            f"</td><td>{html.escape(doc[0] if doc else '')}</td></tr>"
+            f"</td><td>{html.escape(doc[0].replace('``', '') if doc else '')}</td></tr>"
         )
     return HTMLResponse(
         "<!doctype html><html><head><meta charset='utf-8'><title>CovetPy example</title>"
