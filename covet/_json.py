@@ -34,8 +34,24 @@ def default(value: Any) -> Any:
     if isinstance(value, set | frozenset | tuple):
         return list(value)
     if isinstance(value, datetime.timedelta):
-        return value.total_seconds()
+        return iso_duration(value)
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def iso_duration(value: datetime.timedelta) -> str:
+    """Format a timedelta as an ISO 8601 duration, as pydantic does (``P1DT1H30M``, ``PT0S``)."""
+    sign = "-" if value < datetime.timedelta(0) else ""
+    value = abs(value)
+    hours, rest = divmod(value.seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    date_part = f"{value.days}D" if value.days else ""
+    time_part = (f"{hours}H" if hours else "") + (f"{minutes}M" if minutes else "")
+    if seconds or value.microseconds:
+        fraction = f".{value.microseconds:06d}".rstrip("0") if value.microseconds else ""
+        time_part += f"{seconds}{fraction}S"
+    if not date_part and not time_part:
+        time_part = "0S"
+    return f"{sign}P{date_part}" + (f"T{time_part}" if time_part else "")
 
 
 _stdlib_encoder = json.JSONEncoder(

@@ -100,3 +100,18 @@ def test_typical_payloads_take_the_fast_path(monkeypatch: pytest.MonkeyPatch) ->
         _json.dumps(payload)
         == b'{"id":12345,"price":19.99,"name":"Widget","ratio":0.25,"tags":["a"]}'
     )
+
+
+@pytest.mark.parametrize(
+    ("delta", "expected"),
+    [
+        (datetime.timedelta(0), b'"PT0S"'),
+        (datetime.timedelta(days=1, hours=1, minutes=30), b'"P1DT1H30M"'),
+        (datetime.timedelta(seconds=1.5), b'"PT1.5S"'),
+        (-datetime.timedelta(hours=2), b'"-PT2H"'),
+    ],
+    ids=["zero", "days-hours-minutes", "fraction", "negative"],
+)
+def test_timedelta_is_an_iso_8601_duration(delta: datetime.timedelta, expected: bytes) -> None:
+    assert _json.dumps(delta) == expected
+    assert _json._dumps_stdlib(delta) == expected

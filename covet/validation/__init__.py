@@ -1,0 +1,24 @@
+"""Validation engine: type hints compiled once into validators and serialisers.
+
+pydantic models and msgspec Structs are recognised when the user's annotation is one and are
+validated by their own library; neither is ever imported by CovetPy.
+"""
+
+from __future__ import annotations
+
+from covet.validation.compiler import Mode, Validator, compile_validator
+from covet.validation.constraints import Constraints
+from covet.validation.errors import SerializationError, ValidationError, ValidationIssue
+from covet.validation.serialization import Serializer, compile_serializer
+
+__all__ = [
+    "Constraints",
+    "Mode",
+    "SerializationError",
+    "Serializer",
+    "ValidationError",
+    "ValidationIssue",
+    "Validator",
+    "compile_serializer",
+    "compile_validator",
+]

@@ -1,0 +1,191 @@
+"""Declarative value constraints (bounds, lengths, pattern) applied after conversion."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
+from decimal import Decimal
+from typing import Any
+
+from covet.exceptions import ConfigurationError
+from covet.validation.errors import ValidationError, ValidationIssue
+
+Validator = Callable[[Any], Any]
+Number = int | float | Decimal
+
+_BOUNDS = ("gt", "ge", "lt", "le", "multiple_of")
+_LENGTHS = ("min_length", "max_length")
+
+
+@dataclass(frozen=True, slots=True)
+class Constraints:
+    """Limits a converted value must respect; checked when built so mistakes fail at startup.
+
+    Attributes:
+        gt: Exclusive lower bound.
+        ge: Inclusive lower bound.
+        lt: Exclusive upper bound.
+        le: Inclusive upper bound.
+        multiple_of: The value must be a multiple of this (positive) number.
+        min_length: Minimum length of a string, bytes or collection.
+        max_length: Maximum length of a string, bytes or collection.
+        pattern: Regular expression a string must match (``re.search``).
+        allow_inf_nan: Accept NaN and infinities for ``float`` and ``Decimal``.
+    """
+
+    gt: Number | None = None
+    ge: Number | None = None
+    lt: Number | None = None
+    le: Number | None = None
+    multiple_of: Number | None = None
+    min_length: int | None = None
+    max_length: int | None = None
+    pattern: str | None = None
+    allow_inf_nan: bool = False
+    _regex: re.Pattern[str] | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        for name in _BOUNDS:
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, Number)):
+                raise ConfigurationError(f"Constraint {name}={value!r} must be a number.")
+        for name in _LENGTHS:
+            value = getattr(self, name)
+            if value is not None and (type(value) is not int or value < 0):
+                raise ConfigurationError(f"Constraint {name}={value!r} must be an int >= 0.")
+        self._check_order()
+        if self.pattern is not None:
+            try:
+                object.__setattr__(self, "_regex", re.compile(self.pattern))
+            except (re.error, TypeError) as exc:
+                raise ConfigurationError(
+                    f"Constraint pattern={self.pattern!r} is not a valid regular expression: {exc}"
+                ) from exc
+
+    def _check_order(self) -> None:
+        if self.multiple_of is not None and not self.multiple_of > 0:
+            raise ConfigurationError(f"Constraint multiple_of={self.multiple_of!r} must be > 0.")
+        if (
+            self.min_length is not None
+            and self.max_length is not None
+            and self.min_length > self.max_length
+        ):
+            raise ConfigurationError(
+                f"Constraint min_length={self.min_length} exceeds max_length={self.max_length}."
+            )
+        low = self.ge if self.ge is not None else self.gt
+        high = self.le if self.le is not None else self.lt
+        if low is not None and high is not None and low > high:
+            raise ConfigurationError(
+                f"Constraint lower bound {low!r} exceeds upper bound {high!r}."
+            )
+
+    @property
+    def has_bounds(self) -> bool:
+        """Whether any numeric bound or ``multiple_of`` is set."""
+        return any(getattr(self, name) is not None for name in _BOUNDS)
+
+    @property
+    def has_lengths(self) -> bool:
+        """Whether ``min_length`` or ``max_length`` is set."""
+        return self.min_length is not None or self.max_length is not None
+
+    @property
+    def regex(self) -> re.Pattern[str] | None:
+        """The compiled ``pattern``, if any."""
+        return self._regex
+
+    def merged(self, other: Constraints) -> Constraints:
+        """Return these constraints overridden by the fields ``other`` sets."""
+        values = {f.name: getattr(self, f.name) for f in fields(self) if f.init}
+        for f in fields(other):
+            if f.init and getattr(other, f.name) != f.default:
+                values[f.name] = getattr(other, f.name)
+        return Constraints(**values)
+
+
+def _check_bounds(c: Constraints, value: Any) -> list[ValidationIssue]:
+    issues: list[ValidationIssue] = []
+    try:
+        if c.gt is not None and not value > c.gt:
+            issues.append(
+                ValidationIssue((), f"Input should be greater than {c.gt}", "greater_than")
+            )
+        if c.ge is not None and not value >= c.ge:
+            issues.append(
+                ValidationIssue(
+                    (), f"Input should be greater than or equal to {c.ge}", "greater_than_equal"
+                )
+            )
+        if c.lt is not None and not value < c.lt:
+            issues.append(ValidationIssue((), f"Input should be less than {c.lt}", "less_than"))
+        if c.le is not None and not value <= c.le:
+            issues.append(
+                ValidationIssue(
+                    (), f"Input should be less than or equal to {c.le}", "less_than_equal"
+                )
+            )
+        if c.multiple_of is not None and not _is_multiple(value, c.multiple_of):
+            issues.append(
+                ValidationIssue((), f"Input should be a multiple of {c.multiple_of}", "multiple_of")
+            )
+    except (ArithmeticError, TypeError):
+        issues.append(
+            ValidationIssue((), "Input cannot be compared with its bounds", "value_error")
+        )
+    return issues
+
+
+def _is_multiple(value: Any, step: Number) -> bool:
+    if isinstance(value, float) or isinstance(step, float):
+        quotient = float(value) / float(step)
+        if not math.isfinite(quotient):
+            return False
+        return abs(quotient - round(quotient)) <= 1e-9 * max(1.0, abs(quotient))
+    return bool(value % step == 0)
+
+
+def _check_lengths(c: Constraints, value: Any) -> list[ValidationIssue]:
+    size = len(value)
+    if c.min_length is not None and size < c.min_length:
+        return [
+            ValidationIssue((), f"Input should have at least {c.min_length} items", "too_short")
+        ]
+    if c.max_length is not None and size > c.max_length:
+        return [ValidationIssue((), f"Input should have at most {c.max_length} items", "too_long")]
+    return []
+
+
+def constrain(validator: Validator, c: Constraints, *, bounds: bool, lengths: bool) -> Validator:
+    """Wrap ``validator`` so its result is checked against ``c``.
+
+    Args:
+        validator: Converts the raw input.
+        c: The constraints to enforce.
+        bounds: Whether numeric bounds apply to this type.
+        lengths: Whether length limits and ``pattern`` (strings only) apply.
+    """
+    regex = c.regex
+    check_bounds = bounds and c.has_bounds
+    check_lengths = lengths and c.has_lengths
+    if not (check_bounds or check_lengths or regex is not None):
+        return validator
+
+    def constrained(raw: Any) -> Any:
+        value = validator(raw)
+        issues = _check_bounds(c, value) if check_bounds else []
+        if check_lengths:
+            issues += _check_lengths(c, value)
+        if regex is not None and isinstance(value, str) and regex.search(value) is None:
+            issues.append(
+                ValidationIssue(
+                    (), f"String should match pattern {c.pattern!r}", "string_pattern_mismatch"
+                )
+            )
+        if issues:
+            raise ValidationError(issues)
+        return value
+
+    return constrained

@@ -1,0 +1,136 @@
+"""Validators for models: dataclasses, TypedDicts, and pydantic/msgspec adapters.
+
+pydantic and msgspec are never imported here: a class is recognised as theirs only when the
+library is already in ``sys.modules`` (it must be, for the user to have defined the class).
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from covet.validation.errors import Loc, ValidationError, ValidationIssue, invalid
+
+Validator = Callable[[Any], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class FieldPlan:
+    """How one model field is validated: its key, validator and default."""
+
+    name: str
+    validate: Validator
+    required: bool
+
+
+def _validate_fields(
+    fields: Sequence[FieldPlan], value: Any, what: str
+) -> tuple[dict[str, Any], list[ValidationIssue]]:
+    if not isinstance(value, dict):
+        raise invalid(f"Input should be an object ({what})", "model_type")
+    out: dict[str, Any] = {}
+    issues: list[ValidationIssue] = []
+    for plan in fields:
+        if plan.name not in value:
+            if plan.required:
+                issues.append(ValidationIssue((plan.name,), "Field required", "missing"))
+            continue
+        try:
+            out[plan.name] = plan.validate(value[plan.name])
+        except ValidationError as exc:
+            issues.extend(i.with_prefix((plan.name,)) for i in exc.issues)
+    return out, issues
+
+
+def dataclass_validator(cls: type[Any], fields: Sequence[FieldPlan]) -> Validator:
+    """Build ``cls`` from a JSON object; unknown keys are ignored, every bad field reported."""
+    what = cls.__name__
+
+    def validate_dataclass(value: Any) -> Any:
+        if isinstance(value, cls):
+            return value
+        kwargs, issues = _validate_fields(fields, value, what)
+        if issues:
+            raise ValidationError(issues)
+        try:
+            return cls(**kwargs)
+        except ValueError as exc:
+            raise invalid(f"Value error, {exc}", "value_error") from None
+
+    return validate_dataclass
+
+
+def typeddict_validator(name: str, fields: Sequence[FieldPlan]) -> Validator:
+    """Build a plain dict with the TypedDict's keys; unknown keys are ignored."""
+
+    def validate_typeddict(value: Any) -> dict[str, Any]:
+        out, issues = _validate_fields(fields, value, name)
+        if issues:
+            raise ValidationError(issues)
+        return out
+
+    return validate_typeddict
+
+
+def is_pydantic_model(annotation: Any) -> bool:
+    """Whether ``annotation`` is a pydantic v2 model class (without importing pydantic)."""
+    pydantic = sys.modules.get("pydantic")
+    base = getattr(pydantic, "BaseModel", None) if pydantic is not None else None
+    return base is not None and isinstance(annotation, type) and issubclass(annotation, base)
+
+
+def is_msgspec_struct(annotation: Any) -> bool:
+    """Whether ``annotation`` is a msgspec Struct class (without importing msgspec)."""
+    msgspec = sys.modules.get("msgspec")
+    base = getattr(msgspec, "Struct", None) if msgspec is not None else None
+    return base is not None and isinstance(annotation, type) and issubclass(annotation, base)
+
+
+def pydantic_validator(model: Any) -> Validator:
+    """Validate with ``model.model_validate`` and translate pydantic's errors."""
+    error_cls = sys.modules["pydantic"].ValidationError
+
+    def validate_pydantic(value: Any) -> Any:
+        try:
+            return model.model_validate(value)
+        except error_cls as exc:
+            raise ValidationError(
+                ValidationIssue(tuple(e["loc"]), str(e["msg"]), str(e["type"]))
+                for e in exc.errors()
+            ) from None
+
+    return validate_pydantic
+
+
+_MSGSPEC_AT = re.compile(r"^(?P<msg>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.S)
+_PATH_PART = re.compile(r"\.([^.\[]+)|\[(-?\d+)\]|\[\.\.\.\]")
+
+
+def msgspec_loc(path: str) -> Loc:
+    """Turn a msgspec path such as ``.items[0].name`` into ``("items", 0, "name")``."""
+    loc: list[str | int] = []
+    for name, index in _PATH_PART.findall(path):
+        if index:
+            loc.append(int(index))
+        elif name:  # "[...]" (a dict key msgspec does not name) adds nothing
+            loc.append(name)
+    return tuple(loc)
+
+
+def msgspec_validator(struct: Any) -> Validator:
+    """Validate with ``msgspec.convert`` and translate its single error message."""
+    msgspec = sys.modules["msgspec"]
+
+    def validate_msgspec(value: Any) -> Any:
+        try:
+            return msgspec.convert(value, struct)
+        except msgspec.ValidationError as exc:
+            match = _MSGSPEC_AT.match(str(exc))
+            msg = match["msg"] if match else str(exc)
+            path = match["path"] if match and match["path"] else ""
+            raise invalid(msg, "msgspec_validation", msgspec_loc(path)) from None
+
+    return validate_msgspec
