@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from covet._types import ASGIApp, Message, Receive, Scope, Send
 from covet.concurrency import configure_threadpool
@@ -36,6 +36,8 @@ class CovetPy(MethodShortcuts):
             exists (307, method kept, ``Location`` path-only).
         root_path: Path prefix this app is served under (when the server does not set it).
         threadpool_size: Worker threads for sync handlers (process-wide).
+        error_format: How 422 validation errors look: RFC 9457 problem details with an
+            ``errors`` list (default), or FastAPI's ``{"detail": [...]}`` for migrating clients.
     """
 
     def __init__(
@@ -51,10 +53,16 @@ class CovetPy(MethodShortcuts):
         redirect_slashes: bool = True,
         root_path: str = "",
         threadpool_size: int | None = None,
+        error_format: Literal["problem", "fastapi"] = "problem",
     ) -> None:
         if not isinstance(limits, Limits):
             raise ConfigurationError("limits must be a covet.Limits instance.")
         self.debug = debug
+        if error_format not in ("problem", "fastapi"):
+            raise ConfigurationError(
+                f"error_format must be 'problem' or 'fastapi', not {error_format!r}"
+            )
+        self.error_format = error_format
         self.limits = limits
         self.root_path = root_path.rstrip("/")
         self.state = State()
@@ -187,7 +195,11 @@ class CovetPy(MethodShortcuts):
             app: ASGIApp = self.router
             if self.user_middleware:
                 app = ErrorMiddleware(
-                    app, handlers=self.exception_handlers, catch_all=False, debug=self.debug
+                    app,
+                    handlers=self.exception_handlers,
+                    catch_all=False,
+                    debug=self.debug,
+                    error_format=self.error_format,
                 )
                 for factory, options in reversed(self.user_middleware):
                     app = factory(app, **options)
@@ -195,7 +207,10 @@ class CovetPy(MethodShortcuts):
                 self._inline_errors = None
             else:
                 app = self._inline_errors = ErrorMiddleware(
-                    app, handlers=self.exception_handlers, debug=self.debug
+                    app,
+                    handlers=self.exception_handlers,
+                    debug=self.debug,
+                    error_format=self.error_format,
                 )
             self._stack = app
         return self._stack

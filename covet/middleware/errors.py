@@ -14,8 +14,9 @@ from covet._types import ASGIApp, Message, Receive, Scope, Send
 from covet.concurrency import run_in_threadpool
 from covet.exceptions import HTTPException, WebSocketException
 from covet.requests import Request
-from covet.responses.base import Response
+from covet.responses.base import JSONResponse, Response
 from covet.responses.problem import ProblemResponse
+from covet.validation import RequestValidationError
 
 logger = logging.getLogger("covet.error")
 
@@ -59,12 +60,30 @@ class ExceptionHandlers:
         return bool(self._by_status or self._by_class)
 
 
-def http_exception_response(scope: Scope, exc: HTTPException) -> Response:
-    """The default problem-details response for an :class:`HTTPException`."""
+def http_exception_response(
+    scope: Scope, exc: HTTPException, error_format: str = "problem"
+) -> Response:
+    """The default response for an :class:`HTTPException` (RFC 9457 problem details).
+
+    A :class:`RequestValidationError` lists every issue: in an ``errors`` member, or, with
+    ``error_format="fastapi"``, as FastAPI's ``{"detail": [{"loc", "msg", "type"}]}``.
+    """
     if exc.status_code < 400:
         return Response(status_code=exc.status_code, headers=exc.headers)
+    extensions = None
+    if isinstance(exc, RequestValidationError):
+        errors = [
+            {"loc": list(issue.loc), "msg": issue.msg, "type": issue.type} for issue in exc.issues
+        ]
+        if error_format == "fastapi":
+            return JSONResponse({"detail": errors}, exc.status_code, exc.headers)
+        extensions = {"errors": errors}
     return ProblemResponse(
-        exc.status_code, exc.detail, instance=_instance(scope), headers=exc.headers
+        exc.status_code,
+        exc.detail,
+        instance=_instance(scope),
+        headers=exc.headers,
+        extensions=extensions,
     )
 
 
@@ -95,8 +114,12 @@ class ErrorMiddleware:
         handle_http: bool = True,
         catch_all: bool = True,
         debug: bool = False,
+        error_format: str = "problem",
     ) -> None:
+        if error_format not in ("problem", "fastapi"):
+            raise ValueError(f"error_format must be 'problem' or 'fastapi', not {error_format!r}")
         self.app = app
+        self.error_format = error_format
         self.handlers = handlers or ExceptionHandlers()
         self.handle_http = handle_http
         self.catch_all = catch_all
@@ -157,7 +180,7 @@ class ErrorMiddleware:
         if handler is not None:
             return await self._run_handler(handler, Request(scope, receive), exc)
         if isinstance(exc, HTTPException):
-            return http_exception_response(scope, exc)
+            return http_exception_response(scope, exc, self.error_format)
         return None
 
     async def _run_handler(

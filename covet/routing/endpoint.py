@@ -7,6 +7,7 @@ need no conversion, get dedicated fast paths.
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import typing
 import uuid
@@ -20,8 +21,17 @@ from covet.background import BackgroundTask, BackgroundTasks
 from covet.concurrency import run_in_threadpool
 from covet.exceptions import ConfigurationError, HTTPException
 from covet.limits import Limits
+from covet.params import REQUIRED, Param
 from covet.requests import HTTPConnection, Request
 from covet.responses.base import _NO_BODY_STATUS, Response
+from covet.routing.binding import (
+    BoundParameter,
+    bind,
+    is_many,
+    is_scalar,
+    marker_of,
+    plan_parameter,
+)
 from covet.routing.convertors import StringConvertor
 from covet.routing.routes import BaseRoute, Route, WebSocketRoute
 from covet.websockets import WebSocket
@@ -93,6 +103,7 @@ _PATH = "path"
 _PATH_CAST = "path_cast"
 _CONNECTION = "connection"
 _BACKGROUND = "background"
+_BOUND = "bound"
 
 
 def plan_arguments(route: BaseRoute) -> list[tuple[str, str, Any]]:
@@ -108,7 +119,10 @@ def plan_arguments(route: BaseRoute) -> list[tuple[str, str, Any]]:
     for name, parameter in signature.parameters.items():
         if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
             continue
-        annotation = _strip_annotated(hints.get(name, parameter.annotation))
+        declared = hints.get(name, parameter.annotation)
+        default = REQUIRED if parameter.default is parameter.empty else parameter.default
+        declared, marker, default = marker_of(declared, default)
+        annotation = _strip_annotated(declared)
         if _is_subclass(annotation, HTTPConnection):
             expected = WebSocket if is_websocket else Request
             if not issubclass(expected, annotation):
@@ -119,20 +133,54 @@ def plan_arguments(route: BaseRoute) -> list[tuple[str, str, Any]]:
             plan.append((name, _CONNECTION, None))
         elif _is_subclass(annotation, BackgroundTasks):
             plan.append((name, _BACKGROUND, None))
-        elif name in convertors:
+        elif marker is None and name in convertors:
             cast = _PATH_CASTS.get(annotation)
             if cast is not None and isinstance(convertors[name], StringConvertor):
                 plan.append((name, _PATH_CAST, cast))
             else:
                 plan.append((name, _PATH, None))
-        elif parameter.default is parameter.empty:
-            raise ConfigurationError(
-                f"Cannot bind parameter {name!r} of handler {route.handler_name} "
-                f"(route {route.path!r}): it is not a path parameter of the route, nor "
-                "annotated as Request, WebSocket or BackgroundTasks. Give it a default, or "
-                "add it to the path."
-            )
-    return plan
+        else:
+            plan.append((name, _BOUND, (declared, default, marker)))
+    bodies = sum(1 for _, source, spec in plan if source == _BOUND and _is_body(*spec))
+    # Several body parameters are each read from the body member of their name.
+    return [
+        (name, source, _plan_bound(route, name, *spec, embed=bodies > 1))
+        if source == _BOUND
+        else (name, source, spec)
+        for name, source, spec in plan
+    ]
+
+
+def _is_body(declared: Any, default: Any, marker: Param | None) -> bool:
+    if marker is not None:
+        return marker.source == "body"
+    return not (is_scalar(declared) or is_many(declared) or declared is inspect.Parameter.empty)
+
+
+def _plan_bound(
+    route: BaseRoute,
+    name: str,
+    declared: Any,
+    default: Any,
+    marker: Param | None,
+    *,
+    embed: bool = False,
+) -> BoundParameter:
+    where = f"handler {route.handler_name} (route {route.path!r})"
+    if marker is not None and marker.source == "path" and name not in route.template.convertors:
+        raise ConfigurationError(f"Path parameter {name!r} of {where} is not in the path.")
+    if isinstance(route, WebSocketRoute) and (
+        (marker is not None and marker.source == "body")
+        or (marker is None and not (is_scalar(declared) or is_many(declared)))
+    ):
+        raise ConfigurationError(f"Parameter {name!r} of {where}: WebSockets have no body.")
+    annotation = Any if declared is inspect.Parameter.empty else declared
+    if embed and _is_body(declared, default, marker):
+        marker = dataclasses.replace(marker or Param("body"), embed=True)
+    try:
+        return plan_parameter(name, annotation, default, marker, route.handler_name)
+    except TypeError as exc:
+        raise ConfigurationError(f"{exc} (route {route.path!r})") from exc
 
 
 def compile_http(route: Route, limits: Limits) -> ASGIApp:
@@ -167,8 +215,14 @@ def compile_http(route: Route, limits: Limits) -> ASGIApp:
     def make_request(scope: Scope, receive: Receive, send: Send) -> Request:
         return Request(scope, receive, limits)
 
+    bound = [extra for _, source, extra in plan if source == _BOUND]
+
     async def run_planned(scope: Scope, receive: Receive, send: Send) -> None:
         kwargs, tasks, request = _bind(plan, scope, receive, send, make_request)
+        if bound:
+            if request is None:
+                request = make_request(scope, receive, send)
+            kwargs.update(await bind(bound, request))
         try:
             result = await call(**kwargs)
             await send_result(result, status, scope, receive, send)
@@ -188,8 +242,12 @@ def compile_websocket(route: WebSocketRoute) -> ASGIApp:
     if not _is_async_callable(handler):
         raise ConfigurationError(f"WebSocket handler {route.handler_name} must be async.")
 
+    bound = [extra for _, source, extra in plan if source == _BOUND]
+
     async def run_websocket(scope: Scope, receive: Receive, send: Send) -> None:
-        kwargs, tasks, _ = _bind(plan, scope, receive, send, WebSocket)
+        kwargs, tasks, websocket = _bind(plan, scope, receive, send, WebSocket)
+        if bound:
+            kwargs.update(await bind(bound, websocket or WebSocket(scope, receive, send)))
         await handler(**kwargs)
         if tasks is not None:
             await tasks()
@@ -216,6 +274,8 @@ def _bind(
             kwargs[name] = params[name]
         elif source == _PATH_CAST:
             kwargs[name] = _cast_path(name, params[name], cast)
+        elif source == _BOUND:
+            continue
         elif source == _CONNECTION:
             if conn is None:
                 conn = connection(scope, receive, send)

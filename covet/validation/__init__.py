@@ -8,12 +8,18 @@ from __future__ import annotations
 
 from covet.validation.compiler import Mode, Validator, compile_validator
 from covet.validation.constraints import Constraints
-from covet.validation.errors import SerializationError, ValidationError, ValidationIssue
+from covet.validation.errors import (
+    RequestValidationError,
+    SerializationError,
+    ValidationError,
+    ValidationIssue,
+)
 from covet.validation.serialization import Serializer, compile_serializer
 
 __all__ = [
     "Constraints",
     "Mode",
+    "RequestValidationError",
     "SerializationError",
     "Serializer",
     "ValidationError",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from covet.exceptions import CovetError
+from covet.exceptions import CovetError, HTTPException
 
 Loc = tuple[str | int, ...]
 
@@ -59,3 +59,15 @@ class SerializationError(CovetError, ValueError):
 def invalid(msg: str, type_: str, loc: Loc = ()) -> ValidationError:
     """Build a one-issue :class:`ValidationError` (helper for validators)."""
     return ValidationError([ValidationIssue(loc, msg, type_)])
+
+
+class RequestValidationError(HTTPException):
+    """The request's parameters or body failed validation: answered with 422 and every issue.
+
+    Args:
+        issues: All the problems found, each located as ``(source, name, ...)``.
+    """
+
+    def __init__(self, issues: Iterable[ValidationIssue]) -> None:
+        self.issues = list(issues)
+        super().__init__(422, "The request is not valid; see 'errors' for every problem.")

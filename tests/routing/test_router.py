@@ -204,9 +204,12 @@ def test_unknown_convertor_and_unbindable_parameter_fail_at_registration_or_star
         async def bad(a: str) -> str:
             return a
 
+    class Opaque:
+        pass
+
     @app.get("/y")
-    async def needs_something(thing: str) -> str:
-        return thing
+    async def needs_something(thing: Opaque) -> str:
+        return str(thing)
 
     with pytest.raises(ConfigurationError, match="thing"):
         make_client(app).get("/y")

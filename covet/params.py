@@ -1,0 +1,176 @@
+"""Parameter markers: say where a handler parameter comes from and how it is constrained.
+
+Use them as defaults (``limit: int = Query(20, ge=1)``) or inside ``Annotated``
+(``limit: Annotated[int, Query(ge=1)] = 20``). Without a marker, a parameter named in the path
+is a path parameter, a scalar (or a list of scalars) is a query parameter, and a model
+(dataclass, TypedDict, pydantic or msgspec) is the JSON body.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Final
+
+from covet.validation import Constraints
+
+
+class _Required:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "REQUIRED"
+
+
+REQUIRED: Final[Any] = _Required()
+"""The default of a parameter that must be supplied."""
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    """Where a parameter comes from, plus its documentation and constraints.
+
+    Attributes:
+        source: ``"path"``, ``"query"``, ``"header"``, ``"cookie"`` or ``"body"``.
+        default: The value used when the client sends none (``REQUIRED`` if none).
+        alias: The name on the wire, when it differs from the parameter name.
+        description: Documentation (used by OpenAPI).
+        examples: Example values (used by OpenAPI).
+        deprecated: Whether to mark the parameter deprecated in the docs.
+        constraints: Limits on the converted value.
+        embed: For a body parameter, read it from ``body[name]`` instead of the whole body.
+    """
+
+    source: str
+    default: Any = REQUIRED
+    alias: str | None = None
+    description: str | None = None
+    examples: list[Any] | None = None
+    deprecated: bool = False
+    constraints: Constraints | None = None
+    embed: bool = False
+
+
+def _marker(
+    source: str,
+    default: Any = REQUIRED,
+    *,
+    alias: str | None,
+    description: str | None,
+    examples: list[Any] | None,
+    deprecated: bool,
+    embed: bool = False,
+    **limits: Any,
+) -> Any:
+    given = {name: value for name, value in limits.items() if value is not None}
+    constraints = Constraints(**given) if given else None
+    return Param(
+        source,
+        default,
+        alias=alias,
+        description=description,
+        examples=examples,
+        deprecated=deprecated,
+        constraints=constraints,
+        embed=embed,
+    )
+
+
+def Path(
+    default: Any = REQUIRED,
+    *,
+    alias: str | None = None,
+    description: str | None = None,
+    examples: list[Any] | None = None,
+    deprecated: bool = False,
+    gt: float | None = None,
+    ge: float | None = None,
+    lt: float | None = None,
+    le: float | None = None,
+    multiple_of: float | None = None,
+    min_length: int | None = None,
+    max_length: int | None = None,
+    pattern: str | None = None,
+) -> Any:
+    """Mark a path parameter (with constraints and documentation)."""
+    return _marker("path", **locals())
+
+
+def Query(
+    default: Any = REQUIRED,
+    *,
+    alias: str | None = None,
+    description: str | None = None,
+    examples: list[Any] | None = None,
+    deprecated: bool = False,
+    gt: float | None = None,
+    ge: float | None = None,
+    lt: float | None = None,
+    le: float | None = None,
+    multiple_of: float | None = None,
+    min_length: int | None = None,
+    max_length: int | None = None,
+    pattern: str | None = None,
+) -> Any:
+    """Mark a query-string parameter; ``list[X]`` annotations collect repeated keys."""
+    return _marker("query", **locals())
+
+
+def Header(
+    default: Any = REQUIRED,
+    *,
+    alias: str | None = None,
+    description: str | None = None,
+    examples: list[Any] | None = None,
+    deprecated: bool = False,
+    gt: float | None = None,
+    ge: float | None = None,
+    lt: float | None = None,
+    le: float | None = None,
+    multiple_of: float | None = None,
+    min_length: int | None = None,
+    max_length: int | None = None,
+    pattern: str | None = None,
+) -> Any:
+    """Mark a header; ``x_token`` reads ``X-Token`` unless ``alias`` says otherwise."""
+    return _marker("header", **locals())
+
+
+def Cookie(
+    default: Any = REQUIRED,
+    *,
+    alias: str | None = None,
+    description: str | None = None,
+    examples: list[Any] | None = None,
+    deprecated: bool = False,
+    gt: float | None = None,
+    ge: float | None = None,
+    lt: float | None = None,
+    le: float | None = None,
+    multiple_of: float | None = None,
+    min_length: int | None = None,
+    max_length: int | None = None,
+    pattern: str | None = None,
+) -> Any:
+    """Mark a cookie."""
+    return _marker("cookie", **locals())
+
+
+def Body(
+    default: Any = REQUIRED,
+    *,
+    alias: str | None = None,
+    description: str | None = None,
+    examples: list[Any] | None = None,
+    deprecated: bool = False,
+    embed: bool = False,
+    gt: float | None = None,
+    ge: float | None = None,
+    lt: float | None = None,
+    le: float | None = None,
+    multiple_of: float | None = None,
+    min_length: int | None = None,
+    max_length: int | None = None,
+    pattern: str | None = None,
+) -> Any:
+    """Mark a JSON body parameter; with ``embed=True`` it is read from ``body[name]``."""
+    return _marker("body", **locals())
