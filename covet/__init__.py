@@ -14,6 +14,7 @@ from covet.exceptions import (
 )
 from covet.forms import FormData, UploadFile
 from covet.limits import Limits
+from covet.params import Body, Cookie, Depends, Header, Path, Query
 from covet.requests import Request
 from covet.responses import (
     FileResponse,
@@ -34,20 +35,26 @@ __all__ = [
     "URL",
     "BackgroundTask",
     "BackgroundTasks",
+    "Body",
     "ConfigurationError",
+    "Cookie",
     "CovetError",
     "CovetPy",
+    "Depends",
     "FileResponse",
     "FormData",
     "HTMLResponse",
     "HTTPException",
+    "Header",
     "Headers",
     "JSONResponse",
     "Limits",
     "MissingDependencyError",
     "MutableHeaders",
+    "Path",
     "PlainTextResponse",
     "ProblemResponse",
+    "Query",
     "QueryParams",
     "RedirectResponse",
     "Request",

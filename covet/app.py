@@ -13,11 +13,32 @@ from covet.exceptions import ConfigurationError
 from covet.lifespan import Hook, LifespanFactory, hooks_context, run_all, serve_lifespan
 from covet.limits import DEFAULT_LIMITS, Limits
 from covet.middleware.errors import ErrorMiddleware, ExceptionHandler, ExceptionHandlers, HandlerKey
+from covet.params import Depends
 from covet.routing.router import Router
 from covet.routing.routes import MiddlewareSpec
 from covet.routing.shortcuts import MethodShortcuts
 
 _F = TypeVar("_F", bound=Callable[..., Any])
+
+
+class DependencyOverrides(dict[Callable[..., Any], Callable[..., Any]]):
+    """``app.dependency_overrides``: changing it re-plans the routes before the next request."""
+
+    def __init__(self, changed: Callable[[], None]) -> None:
+        super().__init__()
+        self._changed = changed
+
+    def __setitem__(self, key: Callable[..., Any], value: Callable[..., Any]) -> None:
+        super().__setitem__(key, value)
+        self._changed()
+
+    def __delitem__(self, key: Callable[..., Any]) -> None:
+        super().__delitem__(key)
+        self._changed()
+
+    def clear(self) -> None:
+        super().clear()
+        self._changed()
 
 
 class CovetPy(MethodShortcuts):
@@ -36,6 +57,7 @@ class CovetPy(MethodShortcuts):
             exists (307, method kept, ``Location`` path-only).
         root_path: Path prefix this app is served under (when the server does not set it).
         threadpool_size: Worker threads for sync handlers (process-wide).
+        dependencies: ``Depends(...)`` run before every handler, for their effect.
         error_format: How 422 validation errors look: RFC 9457 problem details with an
             ``errors`` list (default), or FastAPI's ``{"detail": [...]}`` for migrating clients.
     """
@@ -54,6 +76,7 @@ class CovetPy(MethodShortcuts):
         root_path: str = "",
         threadpool_size: int | None = None,
         error_format: Literal["problem", "fastapi"] = "problem",
+        dependencies: Sequence[Depends] = (),
     ) -> None:
         if not isinstance(limits, Limits):
             raise ConfigurationError("limits must be a covet.Limits instance.")
@@ -63,6 +86,10 @@ class CovetPy(MethodShortcuts):
                 f"error_format must be 'problem' or 'fastapi', not {error_format!r}"
             )
         self.error_format = error_format
+        self.dependencies = list(dependencies)
+        self.dependency_overrides: dict[Callable[..., Any], Callable[..., Any]] = (
+            DependencyOverrides(self._invalidate)
+        )
         self.limits = limits
         self.root_path = root_path.rstrip("/")
         self.state = State()
@@ -105,10 +132,13 @@ class CovetPy(MethodShortcuts):
         prefix: str = "",
         tags: Iterable[str] = (),
         middleware: Sequence[MiddlewareSpec] = (),
+        dependencies: Sequence[Depends] = (),
     ) -> None:
-        """Add a router's routes (with an extra prefix, tags and middleware) and lifespan."""
+        """Add a router's routes (with an extra prefix, tags, middleware, dependencies)."""
         self._stack = None
-        self.router.include_router(router, prefix=prefix, tags=tags, middleware=middleware)
+        self.router.include_router(
+            router, prefix=prefix, tags=tags, middleware=middleware, dependencies=dependencies
+        )
 
     def mount(self, path: str, app: ASGIApp, *, name: str | None = None) -> None:
         """Serve an ASGI app under ``path``; a mounted CovetPy app's lifespan runs with ours."""
@@ -186,12 +216,16 @@ class CovetPy(MethodShortcuts):
             self._needs_scope_fixup = bool(self.root_path or state)
             yield
 
+    def _invalidate(self) -> None:
+        self._stack = None
+        self.router.invalidate()
+
     # -- ASGI -----------------------------------------------------------------------------
 
     def build(self) -> ASGIApp:
         """Compile routes and the middleware stack (done once, before the first request)."""
         if self._stack is None:
-            self.router.compile(self.limits)
+            self.router.compile(self.limits, self.dependency_overrides, self.dependencies)
             app: ASGIApp = self.router
             if self.user_middleware:
                 app = ErrorMiddleware(

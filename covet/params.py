@@ -8,6 +8,7 @@ is a path parameter, a scalar (or a list of scalars) is a query parameter, and a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -174,3 +175,21 @@ def Body(
 ) -> Any:
     """Mark a JSON body parameter; with ``embed=True`` it is read from ``body[name]``."""
     return _marker("body", **locals())
+
+
+@dataclass(frozen=True, slots=True)
+class Depends:
+    """Inject the result of ``dependency`` (resolved per request, then cached).
+
+    ``dependency`` is any callable whose own parameters are bound like a handler's (query,
+    headers, body, ``Request``, other ``Depends``...). Async and sync functions work (sync ones
+    run in the thread pool); generator functions are set up before the handler and torn down
+    after the response, seeing the handler's exception if it raised.
+
+    Attributes:
+        dependency: The callable to run.
+        use_cache: Reuse the value when the same dependency is needed again in one request.
+    """
+
+    dependency: Callable[..., Any]
+    use_cache: bool = True

@@ -11,8 +11,10 @@ from urllib.parse import quote, unquote_to_bytes
 from covet._types import ASGIApp, Receive, Scope, Send
 from covet.exceptions import BadRequestError, HTTPException, NoMatchFoundError, RouteConflictError
 from covet.limits import DEFAULT_LIMITS, Limits
+from covet.params import Depends
 from covet.responses.base import RedirectResponse, Response
 from covet.routing.endpoint import compile_http, compile_websocket
+from covet.routing.planning import Overrides
 from covet.routing.routes import BaseRoute, MiddlewareSpec, Mount, Route, WebSocketRoute
 from covet.routing.shortcuts import MethodShortcuts
 from covet.routing.trie import Trie
@@ -92,12 +94,14 @@ class Router(MethodShortcuts):
         lifespan: Lifespan | None = None,
         redirect_slashes: bool = True,
         redirect_status: int = 307,
+        dependencies: Sequence[Depends] = (),
     ) -> None:
         if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
             raise ValueError(f"Router prefix {prefix!r} must start with '/' and not end with '/'.")
         if redirect_status not in (307, 308):
             raise ValueError("redirect_status must be 307 or 308 so the method is kept.")
         self.prefix = prefix
+        self.dependencies = list(dependencies)
         self.tags = list(tags)
         self.middleware = list(middleware)
         self.lifespans: list[Lifespan] = [lifespan] if lifespan is not None else []
@@ -144,7 +148,7 @@ class Router(MethodShortcuts):
                     tags=[*self.tags, *tags],
                     include_in_schema=include_in_schema,
                     max_body_size=max_body_size,
-                    options=options,
+                    options=_with_dependencies(options, self.dependencies),
                 )
             )
             return func
@@ -191,6 +195,7 @@ class Router(MethodShortcuts):
         prefix: str = "",
         tags: Iterable[str] = (),
         middleware: Sequence[MiddlewareSpec] = (),
+        dependencies: Sequence[Depends] = (),
     ) -> None:
         """Copy ``router``'s routes, mounts and lifespans into this router."""
         if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
@@ -198,22 +203,45 @@ class Router(MethodShortcuts):
         extra_prefix = self.prefix + prefix
         extra_middleware = [*self.middleware, *middleware]
         for route in router.routes:
-            self.add_route(_copy_route(route, extra_prefix, [*self.tags, *tags], extra_middleware))
+            self.add_route(
+                _copy_route(
+                    route,
+                    extra_prefix,
+                    [*self.tags, *tags],
+                    extra_middleware,
+                    [*self.dependencies, *dependencies],
+                )
+            )
         for mount in router.mounts:
             self.mount(prefix + mount.path, mount.app, name=mount.name)
         self.lifespans.extend(router.lifespans)
 
     # -- compilation ----------------------------------------------------------------------
 
-    def compile(self, limits: Limits = DEFAULT_LIMITS) -> None:
-        """Plan every handler and build route middleware; done once before serving."""
+    def invalidate(self) -> None:
+        """Forget compiled handlers so the next request plans them again."""
+        self._compiled_with = None
+
+    def compile(
+        self,
+        limits: Limits = DEFAULT_LIMITS,
+        overrides: Overrides | None = None,
+        dependencies: Sequence[Depends] = (),
+    ) -> None:
+        """Plan every handler and build route middleware; done once before serving.
+
+        Args:
+            limits: The application's parsing limits.
+            overrides: Dependency overrides (``app.dependency_overrides``).
+            dependencies: Application-wide dependencies run before every handler.
+        """
         if self._compiled_with is limits:
             return
         for route in self.routes:
             endpoint = (
-                compile_http(route, limits)
+                compile_http(route, limits, overrides, dependencies)
                 if isinstance(route, Route)
-                else compile_websocket(route)  # type: ignore[arg-type]
+                else compile_websocket(route, overrides, dependencies)  # type: ignore[arg-type]
             )
             for factory, options in reversed(route.middleware):
                 endpoint = factory(endpoint, **options)
@@ -362,8 +390,19 @@ def _merge_allow(tables: list[MethodTable]) -> str:
     return ", ".join(sorted(allowed))
 
 
+def _with_dependencies(options: dict[str, Any], extra: Sequence[Depends]) -> dict[str, Any]:
+    """Route options with ``extra`` dependencies put before the route's own."""
+    if not extra:
+        return options
+    return {**options, "dependencies": [*extra, *options.get("dependencies", ())]}
+
+
 def _copy_route(
-    route: BaseRoute, prefix: str, tags: list[str], middleware: list[MiddlewareSpec]
+    route: BaseRoute,
+    prefix: str,
+    tags: list[str],
+    middleware: list[MiddlewareSpec],
+    dependencies: Sequence[Depends] = (),
 ) -> BaseRoute:
     common: dict[str, Any] = {
         "name": route.name,
@@ -380,7 +419,7 @@ def _copy_route(
         status_code=route.status_code,
         max_body_size=route.max_body_size,
         include_in_schema=route.include_in_schema,
-        options=route.options,
+        options=_with_dependencies(route.options, dependencies),
         **common,
     )
 

@@ -1,0 +1,217 @@
+"""Planning, at start-up, where every argument of a handler or dependency comes from."""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import typing
+import uuid
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from typing import Any
+
+from covet.background import BackgroundTasks
+from covet.exceptions import ConfigurationError
+from covet.params import REQUIRED, Depends, Param
+from covet.requests import HTTPConnection, Request
+from covet.routing.binding import (
+    BoundParameter,
+    is_many,
+    is_scalar,
+    marker_of,
+    plan_parameter,
+)
+from covet.routing.convertors import StringConvertor
+from covet.routing.resolver import (
+    BACKGROUND,
+    BOUND,
+    CONNECTION,
+    DEPENDS,
+    PATH,
+    PATH_CAST,
+    DependencyNode,
+    PlanEntry,
+    dependency_kind,
+)
+from covet.routing.routes import BaseRoute, WebSocketRoute
+from covet.websockets import WebSocket
+
+Overrides = Mapping[Callable[..., Any], Callable[..., Any]]
+
+# Annotations a plain ``{name}`` parameter is converted to (422 when it does not parse).
+_PATH_CASTS: dict[Any, Callable[[str], Any]] = {
+    int: int,
+    float: float,
+    uuid.UUID: uuid.UUID,
+    Decimal: Decimal,
+}
+
+
+def _name(func: Any) -> str:
+    module = getattr(func, "__module__", "?")
+    return f"{module}.{getattr(func, '__qualname__', repr(func))}"
+
+
+def _resolve_hints(
+    handler: Callable[..., Any], route: BaseRoute
+) -> tuple[inspect.Signature, dict[str, Any]]:
+    """Resolve the annotations of ``handler``'s parameters (not its return type).
+
+    Each parameter is resolved on its own, so an unresolvable return annotation or an
+    unrelated parameter does not break the route; the error names the parameter.
+    """
+    try:
+        signature = inspect.signature(handler, eval_str=False)
+    except (TypeError, ValueError) as exc:
+        raise ConfigurationError(f"Cannot inspect {_name(handler)}: {exc}") from exc
+    target: Any = inspect.unwrap(
+        handler if inspect.isroutine(handler) else getattr(handler, "__call__", handler)  # noqa: B004
+    )
+    namespace: dict[str, Any] = dict(getattr(target, "__globals__", {}))
+    try:
+        namespace.update(inspect.getclosurevars(target).nonlocals)
+    except TypeError:
+        pass
+    hints: dict[str, Any] = {}
+    for name, parameter in signature.parameters.items():
+        annotation = parameter.annotation
+        if isinstance(annotation, str):
+            try:
+                annotation = eval(annotation, namespace)  # as typing.get_type_hints does
+            except Exception as exc:
+                raise ConfigurationError(
+                    f"Cannot resolve the annotation {annotation!r} of parameter {name!r} of "
+                    f"{_name(handler)} (route {route.path!r}): {exc}. Import the "
+                    "type at module level."
+                ) from exc
+        hints[name] = annotation
+    return signature, hints
+
+
+def _strip_annotated(annotation: Any) -> Any:
+    if typing.get_origin(annotation) is typing.Annotated:
+        return typing.get_args(annotation)[0]
+    return annotation
+
+
+def _is_subclass(annotation: Any, base: type) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, base)
+
+
+def plan_arguments(
+    route: BaseRoute,
+    func: Callable[..., Any] | None = None,
+    overrides: Overrides | None = None,
+    chain: tuple[Callable[..., Any], ...] = (),
+) -> list[PlanEntry]:
+    """Decide, for each parameter of the handler (or of a dependency), where it comes from.
+
+    Raises:
+        ConfigurationError: naming the handler and parameter when one cannot be bound, or the
+            chain of names when dependencies form a cycle.
+    """
+    func = route.endpoint if func is None else func
+    signature, hints = _resolve_hints(func, route)
+    convertors = route.template.convertors
+    is_websocket = isinstance(route, WebSocketRoute)
+    plan: list[tuple[str, str, Any]] = []
+    for name, parameter in signature.parameters.items():
+        if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
+            continue
+        declared = hints.get(name, parameter.annotation)
+        default = REQUIRED if parameter.default is parameter.empty else parameter.default
+        declared, marker, default = marker_of(declared, default)
+        annotation = _strip_annotated(declared)
+        depends = _depends_of(hints.get(name, parameter.annotation), parameter.default)
+        if depends is not None:
+            plan.append((name, DEPENDS, plan_dependency(route, depends, overrides, chain)))
+        elif _is_subclass(annotation, HTTPConnection):
+            expected = WebSocket if is_websocket else Request
+            if not issubclass(expected, annotation):
+                raise ConfigurationError(
+                    f"Parameter {name!r} of {_name(func)} asks for "
+                    f"{annotation.__name__}, but route {route.path!r} provides {expected.__name__}."
+                )
+            plan.append((name, CONNECTION, None))
+        elif _is_subclass(annotation, BackgroundTasks):
+            plan.append((name, BACKGROUND, None))
+        elif marker is None and name in convertors:
+            cast = _PATH_CASTS.get(annotation)
+            if cast is not None and isinstance(convertors[name], StringConvertor):
+                plan.append((name, PATH_CAST, cast))
+            else:
+                plan.append((name, PATH, None))
+        else:
+            plan.append((name, BOUND, (declared, default, marker)))
+    bodies = sum(1 for _, source, spec in plan if source == BOUND and _is_body(*spec))
+    # Several body parameters are each read from the body member of their name.
+    return [
+        (name, source, _plan_bound(route, func, name, *spec, embed=bodies > 1))
+        if source == BOUND
+        else (name, source, spec)
+        for name, source, spec in plan
+    ]
+
+
+def _is_body(declared: Any, default: Any, marker: Param | None) -> bool:
+    if marker is not None:
+        return marker.source == "body"
+    return not (is_scalar(declared) or is_many(declared) or declared is inspect.Parameter.empty)
+
+
+def _plan_bound(
+    route: BaseRoute,
+    func: Callable[..., Any],
+    name: str,
+    declared: Any,
+    default: Any,
+    marker: Param | None,
+    *,
+    embed: bool = False,
+) -> BoundParameter:
+    where = f"{_name(func)} (route {route.path!r})"
+    if marker is not None and marker.source == "path" and name not in route.template.convertors:
+        raise ConfigurationError(f"Path parameter {name!r} of {where} is not in the path.")
+    if isinstance(route, WebSocketRoute) and (
+        (marker is not None and marker.source == "body")
+        or (marker is None and not (is_scalar(declared) or is_many(declared)))
+    ):
+        raise ConfigurationError(f"Parameter {name!r} of {where}: WebSockets have no body.")
+    annotation = Any if declared is inspect.Parameter.empty else declared
+    if embed and _is_body(declared, default, marker):
+        marker = dataclasses.replace(marker or Param("body"), embed=True)
+    try:
+        return plan_parameter(name, annotation, default, marker, _name(func))
+    except TypeError as exc:
+        raise ConfigurationError(f"{exc} (route {route.path!r})") from exc
+
+
+def plan_dependency(
+    route: BaseRoute,
+    depends: Depends,
+    overrides: Overrides | None,
+    chain: tuple[Callable[..., Any], ...],
+) -> DependencyNode:
+    """Plan one dependency and, recursively, its own dependencies.
+
+    Raises:
+        ConfigurationError: on a cycle, naming every dependency in it.
+    """
+    call = depends.dependency
+    if overrides:
+        call = overrides.get(call, call)
+    if call in chain:
+        names = " -> ".join(_name(item) for item in (*chain, call))
+        raise ConfigurationError(f"Dependency cycle in route {route.path!r}: {names}")
+    plan = plan_arguments(route, call, overrides, (*chain, call))
+    return DependencyNode(call, plan, depends.use_cache, dependency_kind(call))
+
+
+def _depends_of(declared: Any, default: Any) -> Depends | None:
+    if isinstance(default, Depends):
+        return default
+    if typing.get_origin(declared) is typing.Annotated:
+        for extra in typing.get_args(declared)[1:]:
+            if isinstance(extra, Depends):
+                return extra
+    return None

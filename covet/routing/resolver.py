@@ -1,0 +1,160 @@
+"""Per-request resolution of a handler's (or a dependency's) planned arguments."""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+from collections.abc import Callable
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+from decimal import InvalidOperation
+from typing import Any
+
+from covet._types import Receive, Scope, Send
+from covet.background import BackgroundTasks
+from covet.concurrency import run_in_threadpool
+from covet.exceptions import HTTPException
+from covet.requests import HTTPConnection
+from covet.routing.binding import BoundParameter, bind
+
+# Argument sources, in the order a plan lists them.
+PATH = "path"
+PATH_CAST = "path_cast"
+CONNECTION = "connection"
+BACKGROUND = "background"
+BOUND = "bound"
+DEPENDS = "depends"
+
+PlanEntry = tuple[str, str, Any]
+
+
+@dataclass(eq=False, slots=True)
+class DependencyNode:
+    """A dependency planned at start-up: what to call and how to get its arguments."""
+
+    call: Callable[..., Any]
+    plan: list[PlanEntry]
+    use_cache: bool
+    kind: str  # "async", "sync", "async_generator" or "generator"
+    bound: list[BoundParameter] = field(default_factory=list)
+
+
+def dependency_kind(call: Callable[..., Any]) -> str:
+    """Classify a dependency callable by how it must be run."""
+    target = call if inspect.isroutine(call) else getattr(call, "__call__", call)  # noqa: B004
+    if inspect.isasyncgenfunction(target):
+        return "async_generator"
+    if inspect.isgeneratorfunction(target):
+        return "generator"
+    if inspect.iscoroutinefunction(target):
+        return "async"
+    return "sync"
+
+
+class Resolution:
+    """Everything one request's argument resolution shares: connection, tasks, cache, teardown."""
+
+    __slots__ = ("_make", "cache", "connection", "receive", "scope", "send", "stack", "tasks")
+
+    def __init__(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        make_connection: Callable[[Scope, Receive, Send], HTTPConnection],
+        stack: AsyncExitStack | None = None,
+    ) -> None:
+        self.scope = scope
+        self.receive = receive
+        self.send = send
+        self._make = make_connection
+        self.connection: HTTPConnection | None = None
+        self.tasks: BackgroundTasks | None = None
+        self.cache: dict[Callable[..., Any], Any] = {}
+        self.stack = stack
+
+    def get_connection(self) -> HTTPConnection:
+        """The request (or WebSocket) object, built on first use."""
+        if self.connection is None:
+            self.connection = self._make(self.scope, self.receive, self.send)
+        return self.connection
+
+    def direct_arguments(self, plan: list[PlanEntry]) -> dict[str, Any]:
+        """Keyword arguments from the sources that need no awaiting (path, request, tasks)."""
+        params = self.scope.get("path_params", {})
+        kwargs: dict[str, Any] = {}
+        for name, source, spec in plan:
+            if source == PATH:
+                kwargs[name] = params[name]
+            elif source == PATH_CAST:
+                kwargs[name] = _cast_path(name, params[name], spec)
+            elif source == CONNECTION:
+                kwargs[name] = self.get_connection()
+            elif source == BACKGROUND:
+                if self.tasks is None:
+                    self.tasks = BackgroundTasks()
+                kwargs[name] = self.tasks
+        return kwargs
+
+    async def arguments(self, plan: list[PlanEntry]) -> dict[str, Any]:
+        """Produce keyword arguments for one planned callable."""
+        kwargs = self.direct_arguments(plan)
+        bound: list[BoundParameter] = []
+        for name, source, spec in plan:
+            if source == BOUND:
+                bound.append(spec)
+            elif source == DEPENDS:
+                kwargs[name] = await self.solve(spec)
+        if bound:
+            kwargs.update(await bind(bound, self.get_connection()))
+        return kwargs
+
+    async def solve(self, node: DependencyNode) -> Any:
+        """Run one dependency (once per request when cached)."""
+        if node.use_cache and node.call in self.cache:
+            return self.cache[node.call]
+        kwargs = await self.arguments(node.plan)
+        kind = node.kind
+        if kind == "async":
+            value = await node.call(**kwargs)
+        elif kind == "sync":
+            value = await run_in_threadpool(node.call, **kwargs)
+        elif self.stack is None:  # pragma: no cover - plans with generators always get a stack
+            raise RuntimeError("Generator dependencies need a teardown stack.")
+        elif kind == "async_generator":
+            manager = contextlib.asynccontextmanager(node.call)(**kwargs)
+            value = await self.stack.enter_async_context(manager)
+        else:
+            value = await self._enter_sync(node.call, kwargs)
+        if node.use_cache:
+            self.cache[node.call] = value
+        return value
+
+    async def _enter_sync(self, call: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
+        assert self.stack is not None
+        manager = contextlib.contextmanager(call)(**kwargs)
+        value = await run_in_threadpool(manager.__enter__)
+
+        async def leave(exc_type: Any, exc: Any, traceback: Any) -> bool:
+            return bool(await run_in_threadpool(manager.__exit__, exc_type, exc, traceback))
+
+        self.stack.push_async_exit(leave)
+        return value
+
+
+def uses_generators(plan: list[PlanEntry]) -> bool:
+    """Whether any dependency in ``plan`` (at any depth) needs teardown."""
+    return any(
+        source == DEPENDS and (spec.kind.endswith("generator") or uses_generators(spec.plan))
+        for _, source, spec in plan
+    )
+
+
+def _cast_path(name: str, value: str, cast: Callable[[str], Any]) -> Any:
+    try:
+        return cast(value)
+    except (ValueError, InvalidOperation):
+        kind = getattr(cast, "__name__", "value")
+        raise HTTPException(
+            422, f"Path parameter {name!r} must be a valid {kind}, got {value!r}."
+        ) from None

@@ -1,0 +1,175 @@
+"""Dependency injection: nesting, caching, sync and generator dependencies, overrides, cycles."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import AsyncIterator, Iterator
+from typing import Annotated, Any
+
+import pytest
+
+from covet import CovetPy, Depends, Header, HTTPException, Query, Request, Router
+from covet.exceptions import ConfigurationError
+from covet.testing import TestClient
+
+
+async def current_user(x_token: Annotated[str, Header()]) -> str:
+    if x_token != "secret":
+        raise HTTPException(401, "bad token")
+    return "ann"
+
+
+def test_issue_example_dependency_reads_a_header() -> None:
+    app = CovetPy()
+
+    @app.get("/me")
+    async def me(user: Annotated[str, Depends(current_user)]) -> dict[str, str]:
+        return {"user": user}
+
+    client = TestClient(app)
+    assert client.get("/me", headers={"X-Token": "secret"}).json() == {"user": "ann"}
+    assert client.get("/me", headers={"X-Token": "nope"}).status_code == 401
+    missing = client.get("/me")
+    assert missing.status_code == 422
+    assert missing.json()["errors"][0]["loc"] == ["header", "x-token"]
+
+
+def test_nested_dependencies_are_cached_per_request() -> None:
+    calls: list[str] = []
+
+    def settings() -> dict[str, int]:
+        calls.append("settings")
+        return {"page_size": 10}
+
+    async def pagination(
+        config: dict[str, int] = Depends(settings), page: int = Query(1, ge=1)
+    ) -> dict[str, int]:
+        return {"page": page, "size": config["page_size"]}
+
+    def uncached() -> int:
+        calls.append("uncached")
+        return len(calls)
+
+    app = CovetPy()
+
+    @app.get("/items")
+    async def items(
+        paging: dict[str, int] = Depends(pagination),
+        config: dict[str, int] = Depends(settings),
+        a: int = Depends(uncached, use_cache=False),
+        b: int = Depends(uncached, use_cache=False),
+    ) -> dict[str, Any]:
+        return {"paging": paging, "size": config["page_size"], "distinct": a != b}
+
+    client = TestClient(app)
+    assert client.get("/items?page=2").json() == {
+        "paging": {"page": 2, "size": 10},
+        "size": 10,
+        "distinct": True,
+    }
+    assert calls.count("settings") == 1
+    assert client.get("/items?page=0").status_code == 422
+
+
+def test_sync_dependencies_run_in_the_thread_pool() -> None:
+    def which_thread() -> str:
+        return threading.current_thread().name
+
+    app = CovetPy()
+
+    @app.get("/")
+    async def index(thread: str = Depends(which_thread)) -> str:
+        return thread
+
+    assert TestClient(app).get("/").json().startswith("covet-worker")
+
+
+def test_generator_dependencies_are_torn_down_after_the_response() -> None:
+    events: list[str] = []
+
+    async def session() -> AsyncIterator[str]:
+        events.append("open")
+        try:
+            yield "db-session"
+        except RuntimeError as exc:
+            events.append(f"rollback: {exc}")
+            raise
+        finally:
+            events.append("close")
+
+    def sync_resource() -> Iterator[str]:
+        events.append("acquire")
+        yield "resource"
+        events.append("release")
+
+    app = CovetPy()
+
+    @app.get("/ok")
+    async def ok(db: str = Depends(session), res: str = Depends(sync_resource)) -> list[str]:
+        events.append("handler")
+        return [db, res]
+
+    @app.get("/fail")
+    async def fail(db: str = Depends(session)) -> None:
+        raise RuntimeError("boom")
+
+    client = TestClient(app, raise_server_exceptions=False)
+    assert client.get("/ok").json() == ["db-session", "resource"]
+    assert events == ["open", "acquire", "handler", "release", "close"]
+    events.clear()
+    assert client.get("/fail").status_code == 500
+    assert events == ["open", "rollback: boom", "close"]
+
+
+def test_route_router_and_app_dependencies_run_for_their_effect() -> None:
+    seen: list[str] = []
+
+    def tag(name: str) -> Any:
+        def record(request: Request) -> None:
+            seen.append(f"{name}:{request.url.path}")
+
+        return record
+
+    router = Router(prefix="/r", dependencies=[Depends(tag("router"))])
+
+    @router.get("/x", dependencies=[Depends(tag("route"))])
+    async def x() -> str:
+        return "x"
+
+    app = CovetPy(dependencies=[Depends(tag("app"))])
+    app.include_router(router, dependencies=[Depends(tag("include"))])
+    assert TestClient(app).get("/r/x").json() == "x"
+    assert seen == ["app:/r/x", "include:/r/x", "router:/r/x", "route:/r/x"]
+
+
+def test_dependency_overrides_for_tests() -> None:
+    app = CovetPy()
+
+    @app.get("/me")
+    async def me(user: str = Depends(current_user)) -> str:
+        return user
+
+    client = TestClient(app)
+    assert client.get("/me").status_code == 422
+    app.dependency_overrides[current_user] = lambda: "test-user"
+    assert client.get("/me").json() == "test-user"
+    app.dependency_overrides.clear()
+    assert client.get("/me").status_code == 422
+
+
+def test_cycles_are_reported_at_startup_with_the_chain() -> None:
+    def a(b: Any = None) -> Any:
+        return b
+
+    def b(x: Any = Depends(a)) -> Any:
+        return x
+
+    a.__defaults__ = (Depends(b),)
+    app = CovetPy()
+
+    @app.get("/")
+    async def index(value: Any = Depends(a)) -> Any:
+        return value
+
+    with pytest.raises(ConfigurationError, match=r"cycle.*\.a -> .*\.b -> .*\.a"):
+        app.build()
