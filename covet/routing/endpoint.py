@@ -23,6 +23,7 @@ from covet.responses.base import _NO_BODY_STATUS, Response
 from covet.routing.planning import Overrides, plan_arguments, plan_dependency
 from covet.routing.resolver import (
     BOUND,
+    CONNECTION,
     DEPENDS,
     PATH,
     PlanEntry,
@@ -66,22 +67,40 @@ def compile_http(
     status = route.status_code or 200
     sources = {source for _, source, _ in plan}
 
-    if not plan or (sources == {PATH} and len(plan) == len(route.template.convertors)):
+    path_entries = [name for name, source, _ in plan if source == PATH]
+    request_names = [name for name, source, _ in plan if source == CONNECTION]
+    takes_path = bool(path_entries)
+    if (
+        sources <= {PATH, CONNECTION}
+        and len(path_entries) == len(route.template.convertors)
+        and len(request_names) <= 1
+    ):
         # PERF: no per-request binding at all; the handler's coroutine is awaited here and
         # its result sent from here, so exactly one coroutine sits between router and send.
-        takes_path = bool(plan)
+        request_name = request_names[0] if request_names else None
 
         async def run_direct(scope: Scope, receive: Receive, send: Send) -> None:
-            result = await (call(**scope["path_params"]) if takes_path else call())
-            messages = response_messages(result, status, scope["method"])
-            if messages is None:
-                await result(scope, receive, send)
-                return
-            start, body, background = messages
-            await send(start)
-            await send(body)
-            if background is not None:
-                await background()
+            request = None
+            try:
+                if request_name is None:
+                    result = await (call(**scope["path_params"]) if takes_path else call())
+                else:
+                    request = Request(scope, receive, limits)
+                    kwargs = {**scope["path_params"]} if takes_path else {}
+                    kwargs[request_name] = request
+                    result = await call(**kwargs)
+                messages = response_messages(result, status, scope["method"])
+                if messages is None:
+                    await result(scope, receive, send)
+                    return
+                start, body, background = messages
+                await send(start)
+                await send(body)
+                if background is not None:
+                    await background()
+            finally:
+                if request is not None and request._form is not None:
+                    await request.close()
 
         return run_direct
 
