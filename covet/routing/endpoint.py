@@ -20,7 +20,7 @@ from covet.limits import Limits
 from covet.params import Depends
 from covet.requests import Request
 from covet.responses.base import _NO_BODY_STATUS, Response
-from covet.routing.planning import Overrides, plan_arguments, plan_dependency
+from covet.routing.planning import Overrides, plan_arguments, plan_dependency, plan_response
 from covet.routing.resolver import (
     BOUND,
     CONNECTION,
@@ -64,6 +64,9 @@ def compile_http(
         route, plan_arguments(route, overrides=overrides), overrides, dependencies
     )
     call = handler if _is_async_callable(handler) else _threaded(handler)
+    serialize = plan_response(route)
+    if serialize is not None:
+        call = _serialized(call, serialize)
     status = route.status_code or 200
     sources = {source for _, source, _ in plan}
 
@@ -195,6 +198,16 @@ def compile_websocket(
             await resolution.tasks()
 
     return run_websocket
+
+
+def _serialized(
+    call: Callable[..., Awaitable[Any]], serialize: Callable[[Any], Any]
+) -> Callable[..., Awaitable[Any]]:
+    async def call_and_filter(**kwargs: Any) -> Any:
+        result = await call(**kwargs)
+        return result if isinstance(result, Response) else serialize(result)
+
+    return call_and_filter
 
 
 def _threaded(func: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:

@@ -14,6 +14,7 @@ from covet.background import BackgroundTasks
 from covet.exceptions import ConfigurationError
 from covet.params import REQUIRED, Depends, Param
 from covet.requests import HTTPConnection, Request
+from covet.responses.base import Response
 from covet.routing.binding import (
     BoundParameter,
     is_many,
@@ -34,6 +35,8 @@ from covet.routing.resolver import (
     dependency_kind,
 )
 from covet.routing.routes import BaseRoute, WebSocketRoute
+from covet.validation import compile_serializer
+from covet.validation.models import is_msgspec_struct, is_pydantic_model
 from covet.websockets import WebSocket
 
 Overrides = Mapping[Callable[..., Any], Callable[..., Any]]
@@ -45,6 +48,19 @@ _PATH_CASTS: dict[Any, Callable[[str], Any]] = {
     uuid.UUID: uuid.UUID,
     Decimal: Decimal,
 }
+
+
+def _namespace(handler: Callable[..., Any]) -> dict[str, Any]:
+    """The names a handler's string annotations may refer to: globals and closure."""
+    target: Any = inspect.unwrap(
+        handler if inspect.isroutine(handler) else getattr(handler, "__call__", handler)  # noqa: B004
+    )
+    namespace: dict[str, Any] = dict(getattr(target, "__globals__", {}))
+    try:
+        namespace.update(inspect.getclosurevars(target).nonlocals)
+    except TypeError:
+        pass
+    return namespace
 
 
 def _name(func: Any) -> str:
@@ -64,14 +80,7 @@ def _resolve_hints(
         signature = inspect.signature(handler, eval_str=False)
     except (TypeError, ValueError) as exc:
         raise ConfigurationError(f"Cannot inspect {_name(handler)}: {exc}") from exc
-    target: Any = inspect.unwrap(
-        handler if inspect.isroutine(handler) else getattr(handler, "__call__", handler)  # noqa: B004
-    )
-    namespace: dict[str, Any] = dict(getattr(target, "__globals__", {}))
-    try:
-        namespace.update(inspect.getclosurevars(target).nonlocals)
-    except TypeError:
-        pass
+    namespace = _namespace(handler)
     hints: dict[str, Any] = {}
     for name, parameter in signature.parameters.items():
         annotation = parameter.annotation
@@ -215,3 +224,63 @@ def _depends_of(declared: Any, default: Any) -> Depends | None:
             if isinstance(extra, Depends):
                 return extra
     return None
+
+
+_NO_MODEL: Any = object()
+
+
+def plan_response(route: BaseRoute) -> Callable[[Any], Any] | None:
+    """The serialiser that filters a handler's result through its response model, if any.
+
+    The model is ``response_model=`` on the route (``None`` opts out) or else the handler's
+    return annotation. Only annotations containing models (dataclasses, TypedDicts, pydantic,
+    msgspec) get a serialiser: that is where fields not in the model must not leak. Plain
+    ``dict``/``list``/scalar annotations keep the fast path untouched.
+
+    Raises:
+        ConfigurationError: the annotation cannot be resolved or serialised.
+    """
+    model = route.options.get("response_model", _NO_MODEL)
+    if model is _NO_MODEL:
+        model = _return_annotation(route)
+    if model is None or model is inspect.Signature.empty or not _contains_model(model):
+        return None
+    try:
+        serializer: Callable[[Any], Any] = compile_serializer(model)
+    except TypeError as exc:
+        raise ConfigurationError(
+            f"Response model of {route.handler_name} (route {route.path!r}): {exc}"
+        ) from exc
+    return serializer
+
+
+def _return_annotation(route: BaseRoute) -> Any:
+    handler = route.endpoint
+    try:
+        annotation = inspect.signature(handler, eval_str=False).return_annotation
+    except (TypeError, ValueError):
+        return None
+    if isinstance(annotation, str):
+        namespace = _namespace(handler)
+        try:
+            annotation = eval(annotation, namespace)  # as typing.get_type_hints does
+        except Exception as exc:
+            raise ConfigurationError(
+                f"Cannot resolve the return annotation {annotation!r} of "
+                f"{route.handler_name} (route {route.path!r}): {exc}. Import the type at module "
+                "level, or pass response_model= (None to opt out)."
+            ) from exc
+    return annotation
+
+
+def _contains_model(annotation: Any) -> bool:
+    if isinstance(annotation, type):
+        if issubclass(annotation, Response | HTTPConnection):
+            return False
+        return (
+            dataclasses.is_dataclass(annotation)
+            or typing.is_typeddict(annotation)
+            or is_pydantic_model(annotation)
+            or is_msgspec_struct(annotation)
+        )
+    return any(_contains_model(arg) for arg in typing.get_args(annotation))
