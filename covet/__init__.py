@@ -14,7 +14,7 @@ from covet.exceptions import (
 )
 from covet.forms import FormData, UploadFile
 from covet.limits import Limits
-from covet.params import Body, Cookie, Depends, Header, Path, Query
+from covet.params import Body, Cookie, Depends, File, Form, Header, Path, Query
 from covet.requests import Request
 from covet.responses import (
     FileResponse,
@@ -27,6 +27,7 @@ from covet.responses import (
     StreamingResponse,
 )
 from covet.routing import Router
+from covet.settings import Secret, Settings
 from covet.websockets import WebSocket
 
 __version__ = "0.1.0"
@@ -41,7 +42,9 @@ __all__ = [
     "CovetError",
     "CovetPy",
     "Depends",
+    "File",
     "FileResponse",
+    "Form",
     "FormData",
     "HTMLResponse",
     "HTTPException",
@@ -61,6 +64,8 @@ __all__ = [
     "Response",
     "RouteConflictError",
     "Router",
+    "Secret",
+    "Settings",
     "State",
     "StreamingResponse",
     "UploadFile",

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from typing import Any, Literal, TypeVar
 
 from covet._types import ASGIApp, Message, Receive, Scope, Send
 from covet.concurrency import configure_threadpool
+from covet.container import Container
 from covet.datastructures import State
 from covet.exceptions import ConfigurationError
 from covet.lifespan import Hook, LifespanFactory, hooks_context, run_all, serve_lifespan
 from covet.limits import DEFAULT_LIMITS, Limits
 from covet.middleware.errors import ErrorMiddleware, ExceptionHandler, ExceptionHandlers, HandlerKey
 from covet.params import Depends
+from covet.routing.resolver import AppScope
 from covet.routing.router import Router
 from covet.routing.routes import MiddlewareSpec
 from covet.routing.shortcuts import MethodShortcuts
@@ -90,6 +92,7 @@ class CovetPy(MethodShortcuts):
         self.dependency_overrides: dict[Callable[..., Any], Callable[..., Any]] = (
             DependencyOverrides(self._invalidate)
         )
+        self.app_dependencies = AppScope(self)
         self.limits = limits
         self.root_path = root_path.rstrip("/")
         self.state = State()
@@ -214,7 +217,19 @@ class CovetPy(MethodShortcuts):
         async with run_all(self, self._lifespan_factories(), state):
             # Requests need the state copied in only when a lifespan produced some.
             self._needs_scope_fixup = bool(self.root_path or state)
-            yield
+            # App-scoped dependencies close first, while what the lifespans set up still works.
+            async with self.app_dependencies:
+                yield
+
+    @asynccontextmanager
+    async def container(self) -> AsyncIterator[Container]:
+        """Resolve dependencies outside HTTP, e.g. in a script or a background job.
+
+        Example:
+            ``async with app.container() as c: db = await c.resolve(get_db)``
+        """
+        async with AsyncExitStack() as stack:
+            yield Container(self, stack)
 
     def _invalidate(self) -> None:
         self._stack = None

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, Literal
 
+from covet.exceptions import ConfigurationError
 from covet.validation import Constraints
 
 
@@ -31,7 +32,8 @@ class Param:
     """Where a parameter comes from, plus its documentation and constraints.
 
     Attributes:
-        source: ``"path"``, ``"query"``, ``"header"``, ``"cookie"`` or ``"body"``.
+        source: ``"path"``, ``"query"``, ``"header"``, ``"cookie"``, ``"body"``, ``"form"``
+            or ``"file"``.
         default: The value used when the client sends none (``REQUIRED`` if none).
         alias: The name on the wire, when it differs from the parameter name.
         description: Documentation (used by OpenAPI).
@@ -186,10 +188,64 @@ class Depends:
     run in the thread pool); generator functions are set up before the handler and torn down
     after the response, seeing the handler's exception if it raised.
 
+    With ``scope="app"`` the value is created once for the whole application (on first use),
+    shared by every request, and torn down at shutdown in reverse order of creation; such a
+    dependency may only depend on other app-scoped ones.
+
     Attributes:
         dependency: The callable to run.
         use_cache: Reuse the value when the same dependency is needed again in one request.
+        scope: ``"request"`` (default) or ``"app"``.
     """
 
     dependency: Callable[..., Any]
     use_cache: bool = True
+    scope: Literal["request", "app"] = "request"
+
+    def __post_init__(self) -> None:
+        if self.scope not in ("request", "app"):
+            raise ConfigurationError(
+                f"Depends scope must be 'request' or 'app', not {self.scope!r}"
+            )
+
+
+def Form(
+    default: Any = REQUIRED,
+    *,
+    alias: str | None = None,
+    description: str | None = None,
+    examples: list[Any] | None = None,
+    deprecated: bool = False,
+    gt: float | None = None,
+    ge: float | None = None,
+    lt: float | None = None,
+    le: float | None = None,
+    multiple_of: float | None = None,
+    min_length: int | None = None,
+    max_length: int | None = None,
+    pattern: str | None = None,
+) -> Any:
+    """Mark a form field (urlencoded or multipart); ``list[X]`` collects repeated fields.
+
+    Values are strings converted like query parameters (``age: int = Form()`` accepts
+    ``"42"``). A handler with form parameters does not read a JSON body: the request body is
+    the form.
+    """
+    return _marker("form", **locals())
+
+
+def File(
+    default: Any = REQUIRED,
+    *,
+    alias: str | None = None,
+    description: str | None = None,
+    deprecated: bool = False,
+) -> Any:
+    """Mark an uploaded file of a multipart form.
+
+    Annotate it :class:`~covet.forms.UploadFile` for the upload itself, ``bytes`` for its
+    whole content, or ``list[UploadFile]`` / ``list[bytes]`` for every file sent under the key.
+    """
+    return _marker(
+        "file", default, alias=alias, description=description, examples=None, deprecated=deprecated
+    )

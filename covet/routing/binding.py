@@ -1,8 +1,12 @@
-"""Binding handler parameters to query, header, cookie, path and JSON body values.
+"""Binding handler parameters to query, header, cookie, path, JSON body and form values.
 
 Each parameter's source, wire name and validator are decided once, when routes compile;
 per request, :func:`bind` only fetches raw values and runs the validators, collecting every
 issue before answering 422.
+
+The JSON body and the form are each read at most once per request, and only when a parameter
+needs them. A request body is either JSON or a form: a handler mixing ``Body`` and
+``Form``/``File`` parameters gets a 415 from whichever of the two it reads first.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from covet.forms import FormData, UploadFile
 from covet.params import REQUIRED, Param
 from covet.requests import HTTPConnection, Request
 from covet.validation import (
@@ -55,6 +60,7 @@ class BoundParameter:
     validator: Validator
     default: Any
     many: bool
+    read_bytes: bool = False
 
 
 def is_scalar(annotation: Any) -> bool:
@@ -98,13 +104,15 @@ def plan_parameter(
         source = "query"
     else:
         source = "body"
-    many = source in ("query", "header") and is_many(annotation)
     if marker is not None and marker.alias:
         key = marker.alias
     elif source == "header":
         key = name.replace("_", "-")
     else:
         key = name
+    if source == "file":
+        return _plan_file(name, annotation, default, key, handler)
+    many = source in ("query", "header", "form") and is_many(annotation)
     embed = marker is not None and marker.embed
     location = (source, key) if source != "body" or embed else ("body",)
     mode: Mode = "json" if source == "body" else "text"
@@ -122,11 +130,62 @@ def plan_parameter(
     )
 
 
+def _plan_file(name: str, annotation: Any, default: Any, key: str, handler: str) -> BoundParameter:
+    kind = _file_kind(annotation)
+    if kind is None:
+        raise TypeError(
+            f"Parameter {name!r} of {handler}: a File() parameter must be annotated "
+            f"UploadFile, bytes, list[UploadFile] or list[bytes], not {annotation!r}"
+        )
+    many, read_bytes = kind
+    return BoundParameter(name, "file", key, _file_validator(key, many), default, many, read_bytes)
+
+
+def _file_kind(annotation: Any) -> tuple[bool, bool] | None:
+    """``(many, read_bytes)`` for a file annotation, or ``None`` if it is not one."""
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _file_kind(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        args = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
+        return _file_kind(args[0]) if len(args) == 1 else None
+    many = origin in (list, Sequence)
+    item = annotation
+    if many:
+        items = typing.get_args(annotation)
+        item = items[0] if len(items) == 1 else None
+    if item is UploadFile:
+        return many, False
+    if item is bytes:
+        return many, True
+    return None
+
+
+def _file_validator(key: str, many: bool) -> Validator:
+    def validate_file(raw: Any) -> Any:
+        items = raw if many else [raw]
+        issues = [
+            ValidationIssue(
+                ("file", key, index) if many else ("file", key),
+                "Expected an uploaded file, got a text field.",
+                "file_expected",
+            )
+            for index, item in enumerate(items)
+            if not isinstance(item, UploadFile)
+        ]
+        if issues:
+            raise ValidationError(issues)
+        return raw
+
+    return validate_file
+
+
 async def bind(parameters: Sequence[BoundParameter], request: HTTPConnection) -> dict[str, Any]:
     """Read and validate every bound parameter; raise 422 with all the issues at once."""
     values: dict[str, Any] = {}
     issues: list[ValidationIssue] = []
     body: Any = _MISSING
+    form: FormData | None = None
     for parameter in parameters:
         source = parameter.source
         if source in ("body", "body_field"):
@@ -135,6 +194,10 @@ async def bind(parameters: Sequence[BoundParameter], request: HTTPConnection) ->
             raw = body
             if source == "body_field":
                 raw = body.get(parameter.key, _MISSING) if isinstance(body, dict) else _MISSING
+        elif source in ("form", "file"):
+            if form is None:
+                form = await _read_form(request)
+            raw = _fetch_form(parameter, form)
         else:
             raw = _fetch(parameter, request)
         if raw is _MISSING:
@@ -150,6 +213,9 @@ async def bind(parameters: Sequence[BoundParameter], request: HTTPConnection) ->
             values[parameter.name] = parameter.validator(raw)
         except ValidationError as exc:
             issues.extend(exc.issues)
+            continue
+        if parameter.read_bytes:
+            values[parameter.name] = await _contents(raw, parameter.many)
     if issues:
         raise RequestValidationError(issues)
     return values
@@ -175,6 +241,29 @@ def _fetch(parameter: BoundParameter, request: HTTPConnection) -> Any:
         return request.cookies.get(key, _MISSING)
     value = request.path_params.get(key, _MISSING)
     return value if value is _MISSING or isinstance(value, str) else str(value)
+
+
+async def _read_form(request: HTTPConnection) -> FormData:
+    if not isinstance(request, Request):
+        return FormData()
+    return await request.form()
+
+
+def _fetch_form(parameter: BoundParameter, form: FormData) -> Any:
+    if parameter.many:
+        found = form.getlist(parameter.key)
+        return found if found else _MISSING
+    return form.get(parameter.key, _MISSING)
+
+
+async def _contents(raw: Any, many: bool) -> Any:
+    """The whole content of one upload, or of each in a list (read from the start)."""
+    uploads: list[UploadFile] = raw if many else [raw]
+    contents = []
+    for upload in uploads:
+        await upload.seek(0)
+        contents.append(await upload.read())
+    return contents if many else contents[0]
 
 
 async def _read_body(request: HTTPConnection) -> Any:

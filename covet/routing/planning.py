@@ -213,7 +213,18 @@ def plan_dependency(
         names = " -> ".join(_name(item) for item in (*chain, call))
         raise ConfigurationError(f"Dependency cycle in route {route.path!r}: {names}")
     plan = plan_arguments(route, call, overrides, (*chain, call))
-    return DependencyNode(call, plan, depends.use_cache, dependency_kind(call))
+    app_scoped = depends.scope == "app"
+    if app_scoped:
+        for name, source, spec in plan:
+            if source != DEPENDS or not spec.app_scoped:
+                raise ConfigurationError(
+                    f"App-scoped dependency {_name(call)} cannot take {name!r}: it is created "
+                    "once for the whole application, so it may only depend on other "
+                    'Depends(..., scope="app") providers.'
+                )
+    return DependencyNode(
+        call, plan, depends.use_cache, dependency_kind(call), app_scoped=app_scoped
+    )
 
 
 def _depends_of(declared: Any, default: Any) -> Depends | None:

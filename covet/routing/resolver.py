@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import inspect
 from collections.abc import Callable
@@ -10,10 +11,10 @@ from dataclasses import dataclass, field
 from decimal import InvalidOperation
 from typing import Any
 
-from covet._types import Receive, Scope, Send
+from covet._types import Message, Receive, Scope, Send
 from covet.background import BackgroundTasks
 from covet.concurrency import run_in_threadpool
-from covet.exceptions import HTTPException
+from covet.exceptions import ConfigurationError, HTTPException
 from covet.requests import HTTPConnection
 from covet.routing.binding import BoundParameter, bind
 
@@ -37,6 +38,7 @@ class DependencyNode:
     use_cache: bool
     kind: str  # "async", "sync", "async_generator" or "generator"
     bound: list[BoundParameter] = field(default_factory=list)
+    app_scoped: bool = False
 
 
 def dependency_kind(call: Callable[..., Any]) -> str:
@@ -110,9 +112,15 @@ class Resolution:
         return kwargs
 
     async def solve(self, node: DependencyNode) -> Any:
-        """Run one dependency (once per request when cached)."""
+        """Run one dependency (once per request when cached; once per app when app-scoped)."""
+        if node.app_scoped:
+            return await app_scope_of(self.scope).get(node)
         if node.use_cache and node.call in self.cache:
             return self.cache[node.call]
+        return await self.create(node)
+
+    async def create(self, node: DependencyNode) -> Any:
+        """Call the dependency with its resolved arguments, registering any teardown."""
         kwargs = await self.arguments(node.plan)
         kind = node.kind
         if kind == "async":
@@ -140,6 +148,71 @@ class Resolution:
 
         self.stack.push_async_exit(leave)
         return value
+
+
+class AppScope:
+    """Values of ``Depends(..., scope="app")``: created once, torn down at shutdown.
+
+    Entered by the application's lifespan; teardown runs in reverse order of creation.
+    Without a running lifespan (e.g. a TestClient used without ``with``) the values are
+    still created once, and torn down only if a lifespan later exits.
+    """
+
+    def __init__(self, owner: Any) -> None:
+        self.owner = owner
+        self.values: dict[Callable[..., Any], Any] = {}
+        self.stack = AsyncExitStack()
+        self._locks: dict[Callable[..., Any], asyncio.Lock] = {}
+
+    async def get(self, node: DependencyNode) -> Any:
+        """Return the shared value, creating it on first use (once, even under concurrency)."""
+        try:
+            return self.values[node.call]
+        except KeyError:
+            pass
+        lock = self._locks.setdefault(node.call, asyncio.Lock())
+        async with lock:
+            if node.call not in self.values:
+                resolution = outside_request(self.owner, self.stack)
+                self.values[node.call] = await resolution.create(node)
+        return self.values[node.call]
+
+    async def __aenter__(self) -> AppScope:
+        return self
+
+    async def __aexit__(self, *exc_info: Any) -> None:
+        stack, self.stack = self.stack, AsyncExitStack()
+        self.values.clear()
+        await stack.aclose()
+
+
+def app_scope_of(scope: Scope) -> AppScope:
+    """The application's :class:`AppScope` for a request (or a container)."""
+    found = getattr(scope.get("app"), "app_dependencies", None)
+    if found is None:
+        raise RuntimeError("App-scoped dependencies need a CovetPy application.")
+    app_scope: AppScope = found
+    return app_scope
+
+
+def outside_request(app: Any, stack: AsyncExitStack) -> Resolution:
+    """A resolution with no request: for app-scoped dependencies and the DI container."""
+    return Resolution({"type": "app", "app": app}, _no_receive, _no_send, _no_connection, stack)
+
+
+async def _no_receive() -> Message:
+    raise RuntimeError("No request is being served here.")
+
+
+async def _no_send(message: Message) -> None:
+    raise RuntimeError("No request is being served here.")
+
+
+def _no_connection(scope: Scope, receive: Receive, send: Send) -> HTTPConnection:
+    raise ConfigurationError(
+        "This dependency needs request data (Request, query, headers, body...), which is not "
+        "available here: app-scoped dependencies and container.resolve() run outside a request."
+    )
 
 
 def uses_generators(plan: list[PlanEntry]) -> bool:

@@ -173,3 +173,85 @@ def test_cycles_are_reported_at_startup_with_the_chain() -> None:
 
     with pytest.raises(ConfigurationError, match=r"cycle.*\.a -> .*\.b -> .*\.a"):
         app.build()
+
+
+def test_app_scoped_dependencies_are_shared_and_torn_down_in_reverse_order() -> None:
+    events: list[str] = []
+
+    async def engine() -> AsyncIterator[str]:
+        events.append("engine up")
+        yield "engine"
+        events.append("engine down")
+
+    async def client(db: str = Depends(engine, scope="app")) -> AsyncIterator[str]:
+        events.append("client up")
+        yield f"client({db})"
+        events.append("client down")
+
+    app = CovetPy()
+
+    @app.get("/")
+    async def index(http: str = Depends(client, scope="app")) -> str:
+        return http
+
+    with TestClient(app) as test_client:
+        assert test_client.get("/").json() == "client(engine)"
+        assert test_client.get("/").json() == "client(engine)"
+        assert events == ["engine up", "client up"]
+    assert events == ["engine up", "client up", "client down", "engine down"]
+
+
+def test_app_scoped_dependency_cannot_use_request_data() -> None:
+    async def per_user(x_token: str = Header()) -> str:
+        return x_token
+
+    app = CovetPy()
+
+    @app.get("/")
+    async def index(value: str = Depends(per_user, scope="app")) -> str:
+        return value
+
+    with pytest.raises(ConfigurationError, match="App-scoped dependency"):
+        app.build()
+
+
+def test_container_resolves_providers_outside_http() -> None:
+    import asyncio
+
+    events: list[str] = []
+
+    def settings() -> dict[str, str]:
+        return {"dsn": "sqlite://"}
+
+    async def database(config: dict[str, str] = Depends(settings)) -> AsyncIterator[str]:
+        events.append("open")
+        yield config["dsn"]
+        events.append("close")
+
+    app = CovetPy()
+
+    async def job() -> str:
+        async with app.container() as container:
+            dsn = await container.resolve(database)
+            assert await container.resolve(database) == dsn
+            assert events == ["open"]
+        return dsn
+
+    assert asyncio.run(job()) == "sqlite://"
+    assert events == ["open", "close"]
+    events.clear()
+    app.dependency_overrides[settings] = lambda: {"dsn": "postgresql://test"}
+    assert asyncio.run(job()) == "postgresql://test"
+
+
+def test_container_refuses_request_dependencies() -> None:
+    import asyncio
+
+    app = CovetPy()
+
+    async def job() -> None:
+        async with app.container() as container:
+            await container.resolve(current_user)
+
+    with pytest.raises(ConfigurationError, match="outside a request"):
+        asyncio.run(job())
