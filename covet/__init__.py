@@ -26,7 +26,7 @@ from covet.responses import (
     Response,
     StreamingResponse,
 )
-from covet.routing import Router
+from covet.routing import Controller, Router
 from covet.settings import Secret, Settings
 from covet.websockets import WebSocket
 
@@ -38,6 +38,7 @@ __all__ = [
     "BackgroundTasks",
     "Body",
     "ConfigurationError",
+    "Controller",
     "Cookie",
     "CovetError",
     "CovetPy",
