@@ -15,9 +15,11 @@ from covet.lifespan import Hook, LifespanFactory, hooks_context, run_all, serve_
 from covet.limits import DEFAULT_LIMITS, Limits
 from covet.middleware.errors import ErrorMiddleware, ExceptionHandler, ExceptionHandlers, HandlerKey
 from covet.params import Depends
+from covet.requests import Request
+from covet.responses import JSONResponse
 from covet.routing.resolver import AppScope
 from covet.routing.router import Router
-from covet.routing.routes import MiddlewareSpec
+from covet.routing.routes import MiddlewareSpec, Route
 from covet.routing.shortcuts import MethodShortcuts
 
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -62,6 +64,9 @@ class CovetPy(MethodShortcuts):
         dependencies: ``Depends(...)`` run before every handler, for their effect.
         error_format: How 422 validation errors look: RFC 9457 problem details with an
             ``errors`` list (default), or FastAPI's ``{"detail": [...]}`` for migrating clients.
+        title: The API's title in the OpenAPI document.
+        version: The API's version in the OpenAPI document.
+        openapi_url: Where the OpenAPI document is served (``None`` to not serve it).
     """
 
     def __init__(
@@ -79,6 +84,9 @@ class CovetPy(MethodShortcuts):
         threadpool_size: int | None = None,
         error_format: Literal["problem", "fastapi"] = "problem",
         dependencies: Sequence[Depends] = (),
+        title: str = "CovetPy",
+        version: str = "0.1.0",
+        openapi_url: str | None = "/openapi.json",
     ) -> None:
         if not isinstance(limits, Limits):
             raise ConfigurationError("limits must be a covet.Limits instance.")
@@ -106,6 +114,11 @@ class CovetPy(MethodShortcuts):
         self._inline_errors: ErrorMiddleware | None = None
         self._lifespan_state: dict[str, Any] | None = None
         self._needs_scope_fixup = bool(self.root_path)
+        self.title = title
+        self.version = version
+        self.openapi_url = openapi_url
+        self._openapi_served = False
+        self._openapi: tuple[ASGIApp, dict[str, Any]] | None = None
         if threadpool_size is not None:
             configure_threadpool(threadpool_size)
 
@@ -113,8 +126,8 @@ class CovetPy(MethodShortcuts):
 
     @property
     def routes(self) -> list[Any]:
-        """Every registered route, in registration order."""
-        return list(self.router.routes)
+        """Every route registered by the application's code, in registration order."""
+        return [route for route in self.router.routes if route.endpoint is not _serve_openapi]
 
     def route(
         self, path: str, *, methods: Iterable[str] = ("GET",), **kwargs: Any
@@ -235,11 +248,34 @@ class CovetPy(MethodShortcuts):
         self._stack = None
         self.router.invalidate()
 
+    def openapi(self) -> dict[str, Any]:
+        """The OpenAPI 3.1 document of this app, generated on first use and cached.
+
+        Changing routes, middleware or dependency overrides regenerates it on the next call.
+        """
+        stack = self.build()
+        if self._openapi is None or self._openapi[0] is not stack:
+            from covet.openapi import openapi_document
+
+            self._openapi = (stack, openapi_document(self, title=self.title, version=self.version))
+        return self._openapi[1]
+
+    def _add_openapi_route(self) -> None:
+        url = self.openapi_url
+        if self._openapi_served or not url:
+            return
+        self._openapi_served = True
+        if self.router.match("GET", url) is None:  # a route of the app's own wins
+            self.router.add_route(
+                Route(url, _serve_openapi, name="openapi", include_in_schema=False)
+            )
+
     # -- ASGI -----------------------------------------------------------------------------
 
     def build(self) -> ASGIApp:
         """Compile routes and the middleware stack (done once, before the first request)."""
         if self._stack is None:
+            self._add_openapi_route()
             self.router.compile(self.limits, self.dependency_overrides, self.dependencies)
             app: ASGIApp = self.router
             if self.user_middleware:
@@ -302,3 +338,8 @@ class CovetPy(MethodShortcuts):
 
     def _lifespan_manager(self, state: dict[str, Any]) -> AbstractAsyncContextManager[None]:
         return self.lifespan_context(state)
+
+
+async def _serve_openapi(request: Request) -> JSONResponse:
+    """Serve ``app.openapi()`` (registered at ``openapi_url``)."""
+    return JSONResponse(request.app.openapi())

@@ -145,7 +145,8 @@ def route_rows(app: Any, prefix: str = "") -> list[RouteRow]:
             f"{_describe(app)} is not a CovetPy application or Router, so it has no route table."
         )
     rows: list[RouteRow] = []
-    for route in router.routes:
+    # A CovetPy app's ``routes`` leaves out the ones it adds itself (the OpenAPI document).
+    for route in getattr(app, "routes", router.routes):
         if isinstance(route, Route):
             methods = ",".join(sorted(route.methods))
         elif isinstance(route, WebSocketRoute):

@@ -11,6 +11,7 @@ needs them. A request body is either JSON or a form: a handler mixing ``Body`` a
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import decimal
 import enum
@@ -61,6 +62,8 @@ class BoundParameter:
     default: Any
     many: bool
     read_bytes: bool = False
+    annotation: Any = None
+    marker: Any = None
 
 
 def is_scalar(annotation: Any) -> bool:
@@ -111,7 +114,8 @@ def plan_parameter(
     else:
         key = name
     if source == "file":
-        return _plan_file(name, annotation, default, key, handler)
+        planned = _plan_file(name, annotation, default, key, handler)
+        return dataclasses.replace(planned, annotation=annotation, marker=marker)
     many = source in ("query", "header", "form") and is_many(annotation)
     embed = marker is not None and marker.embed
     location = (source, key) if source != "body" or embed else ("body",)
@@ -126,7 +130,14 @@ def plan_parameter(
     except TypeError as exc:
         raise TypeError(f"Parameter {name!r} of {handler}: {exc}") from exc
     return BoundParameter(
-        name, source if not embed else "body_field", key, validator, default, many
+        name,
+        source if not embed else "body_field",
+        key,
+        validator,
+        default,
+        many,
+        annotation=annotation,
+        marker=marker,
     )
 
 

@@ -1,0 +1,300 @@
+"""Generating the OpenAPI 3.1 document of an application from its routes."""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from covet.openapi.schema import REF_PREFIX, Schema, SchemaRegistry, json_value
+from covet.params import REQUIRED
+from covet.requests import HTTPConnection
+from covet.responses.base import Response
+from covet.routing.binding import BoundParameter
+from covet.routing.convertors import (
+    Convertor,
+    FloatConvertor,
+    IntConvertor,
+    UUIDConvertor,
+)
+from covet.routing.planning import _return_annotation, plan_arguments, plan_dependency
+from covet.routing.resolver import BOUND, DEPENDS, PATH_CAST, PlanEntry
+from covet.routing.routes import Route
+
+_PARAM = re.compile(r"\{(\w+)(?::[^}]*)?\}")
+_NO_BODY_STATUS = {204, 304}
+_VALIDATION_PROBLEM = "ValidationProblem"
+_ISSUE: Schema = {
+    "type": "object",
+    "properties": {
+        "loc": {"type": "array", "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]}},
+        "msg": {"type": "string"},
+        "type": {"type": "string"},
+    },
+    "required": ["loc", "msg", "type"],
+}
+_PROBLEM: Schema = {
+    "type": "object",
+    "title": _VALIDATION_PROBLEM,
+    "description": "RFC 9457 problem details listing every validation issue.",
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "errors": {"type": "array", "items": _ISSUE},
+    },
+    "required": ["errors"],
+}
+_FASTAPI_PROBLEM: Schema = {
+    "type": "object",
+    "title": _VALIDATION_PROBLEM,
+    "description": "FastAPI-style validation error (error_format='fastapi').",
+    "properties": {"detail": {"type": "array", "items": _ISSUE}},
+    "required": ["detail"],
+}
+
+
+def openapi_document(
+    app: Any, *, title: str = "CovetPy", version: str = "0.1.0", description: str | None = None
+) -> dict[str, Any]:
+    """Describe every HTTP route of ``app`` (with ``include_in_schema``) as OpenAPI 3.1.
+
+    Args:
+        app: A :class:`~covet.CovetPy` application.
+        title: ``info.title``.
+        version: ``info.version`` (the API's version, not OpenAPI's).
+        description: ``info.description``.
+    """
+    builder = _Builder(app)
+    for route in app.routes:
+        if isinstance(route, Route) and route.include_in_schema:
+            builder.add(route)
+    info: dict[str, Any] = {"title": title, "version": version}
+    if description:
+        info["description"] = description
+    document: dict[str, Any] = {"openapi": "3.1.0", "info": info, "paths": builder.paths}
+    if builder.registry.components:
+        document["components"] = {"schemas": dict(sorted(builder.registry.components.items()))}
+    return document
+
+
+def openapi_path(path: str) -> str:
+    """``/users/{id:int}`` as OpenAPI writes it: ``/users/{id}``."""
+    return _PARAM.sub(r"{\1}", path)
+
+
+class _Builder:
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.registry = SchemaRegistry()
+        self.paths: dict[str, dict[str, Any]] = {}
+        self._operation_ids: set[str] = set()
+
+    def add(self, route: Route) -> None:
+        # HEAD is answered automatically for GET routes; it is not a separate operation.
+        methods = [m for m in sorted(route.methods) if m != "HEAD" or "GET" not in route.methods]
+        item = self.paths.setdefault(openapi_path(route.path), {})
+        for method in methods:
+            item[method.lower()] = self.operation(route, method)
+
+    def operation(self, route: Route, method: str) -> dict[str, Any]:
+        overrides = getattr(self.app, "dependency_overrides", None)
+        plan = plan_arguments(route, overrides=overrides)
+        declared = [*getattr(self.app, "dependencies", ()), *route.options.get("dependencies", ())]
+        plan += [(None, DEPENDS, plan_dependency(route, d, overrides, ())) for d in declared]  # type: ignore[misc]
+        casts: dict[str, Any] = {}
+        bound = _collect(plan, casts, {})
+        operation: dict[str, Any] = {"operationId": self._operation_id(route, method)}
+        operation.update(_docs(route))
+        if route.tags:
+            operation["tags"] = list(route.tags)
+        parameters = self._path_parameters(route, casts, bound)
+        parameters += [self._parameter(p) for p in bound if p.source in _LOCATIONS]
+        if parameters:
+            operation["parameters"] = parameters
+        body = self._request_body(bound)
+        if body is not None:
+            operation["requestBody"] = body
+        operation["responses"] = self._responses(route, bool(bound))
+        if route.options.get("deprecated"):
+            operation["deprecated"] = True
+        return operation
+
+    def _operation_id(self, route: Route, method: str) -> str:
+        base = getattr(route.endpoint, "__name__", route.name)
+        candidate = base
+        if candidate in self._operation_ids:
+            candidate = f"{base}_{method.lower()}"
+        counter = 2
+        while candidate in self._operation_ids:
+            candidate = f"{base}_{method.lower()}_{counter}"
+            counter += 1
+        self._operation_ids.add(candidate)
+        return candidate
+
+    def _path_parameters(
+        self, route: Route, casts: dict[str, Any], bound: list[BoundParameter]
+    ) -> list[dict[str, Any]]:
+        markers = {p.key: p for p in bound if p.source == "path"}
+        parameters = []
+        for name, convertor in route.template.convertors.items():
+            if name in markers:
+                parameters.append(self._parameter(markers[name]))
+                continue
+            schema = self.registry.schema(casts[name]) if name in casts else _convertor(convertor)
+            parameters.append({"name": name, "in": "path", "required": True, "schema": schema})
+        return parameters
+
+    def _parameter(self, parameter: BoundParameter) -> dict[str, Any]:
+        marker = parameter.marker
+        schema = self._bound_schema(parameter)
+        spec: dict[str, Any] = {"name": parameter.key, "in": parameter.source}
+        spec["required"] = parameter.source == "path" or parameter.default is REQUIRED
+        if marker is not None and marker.description:
+            spec["description"] = marker.description
+        if marker is not None and marker.deprecated:
+            spec["deprecated"] = True
+        if marker is not None and marker.examples:
+            schema["examples"] = [json_value(example) for example in marker.examples]
+        spec["schema"] = schema
+        return spec
+
+    def _bound_schema(self, parameter: BoundParameter) -> Schema:
+        marker = parameter.marker
+        constraints = marker.constraints if marker is not None else None
+        schema = self.registry.schema(parameter.annotation, constraints)
+        if parameter.default is not REQUIRED and "$ref" not in schema:
+            try:
+                schema["default"] = json_value(parameter.default)
+            except TypeError:
+                pass
+        if marker is not None and marker.description and "$ref" not in schema:
+            schema.setdefault("description", marker.description)
+        return schema
+
+    def _request_body(self, bound: list[BoundParameter]) -> dict[str, Any] | None:
+        whole = [p for p in bound if p.source == "body"]
+        if whole:
+            schema = self._bound_schema(whole[0])
+            return _body("application/json", schema, whole[0].default is REQUIRED)
+        fields = [p for p in bound if p.source == "body_field"]
+        if fields:
+            return _body("application/json", self._object(fields), _any_required(fields))
+        form = [p for p in bound if p.source in ("form", "file")]
+        if form:
+            files = any(p.source == "file" for p in form)
+            media = "multipart/form-data" if files else "application/x-www-form-urlencoded"
+            return _body(media, self._object(form), _any_required(form))
+        return None
+
+    def _object(self, parameters: Iterable[BoundParameter]) -> Schema:
+        properties: dict[str, Schema] = {}
+        required: list[str] = []
+        for parameter in parameters:
+            if parameter.source == "file":
+                item: Schema = {"type": "string", "format": "binary"}
+                properties[parameter.key] = (
+                    {"type": "array", "items": item} if parameter.many else item
+                )
+            else:
+                properties[parameter.key] = self._bound_schema(parameter)
+            if parameter.default is REQUIRED:
+                required.append(parameter.key)
+        schema: Schema = {"type": "object", "properties": properties}
+        if required:
+            schema["required"] = required
+        return schema
+
+    def _responses(self, route: Route, validates: bool) -> dict[str, Any]:
+        status = route.status_code or 200
+        success: dict[str, Any] = {"description": "Successful Response"}
+        schema = self._response_schema(route)
+        if schema is not None and status not in _NO_BODY_STATUS:
+            success["content"] = {"application/json": {"schema": schema}}
+        responses: dict[str, Any] = {str(status): success}
+        if validates:
+            responses["422"] = {
+                "description": "Validation Error",
+                "content": {"application/problem+json": {"schema": {"$ref": self._problem_ref()}}},
+            }
+        for code, extra in route.options.get("responses", {}).items():
+            responses[str(code)] = self._extra_response(responses.get(str(code), {}), extra)
+        return responses
+
+    def _response_schema(self, route: Route) -> Schema | None:
+        if "response_model" in route.options:
+            model = route.options["response_model"]
+        else:
+            model = _return_annotation(route)
+        if model is None or model is inspect.Signature.empty:
+            return None
+        if isinstance(model, type) and issubclass(model, Response | HTTPConnection):
+            return None
+        return self.registry.schema(model)
+
+    def _extra_response(self, current: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+        merged = {**current, **{k: v for k, v in extra.items() if k != "model"}}
+        merged.setdefault("description", "Additional Response")
+        if "model" in extra:
+            schema = self.registry.schema(extra["model"])
+            merged["content"] = {"application/json": {"schema": schema}}
+        return merged
+
+    def _problem_ref(self) -> str:
+        fastapi = getattr(self.app, "error_format", "problem") == "fastapi"
+        self.registry.components[_VALIDATION_PROBLEM] = _FASTAPI_PROBLEM if fastapi else _PROBLEM
+        return REF_PREFIX + _VALIDATION_PROBLEM
+
+
+_LOCATIONS = ("query", "header", "cookie")
+
+
+def _collect(
+    plan: list[PlanEntry], casts: dict[str, Any], seen: dict[tuple[str, str], BoundParameter]
+) -> list[BoundParameter]:
+    """Every bound parameter of a plan and its dependencies, once per (source, key)."""
+    for name, source, spec in plan:
+        if source == BOUND:
+            seen.setdefault((spec.source, spec.key), spec)
+        elif source == PATH_CAST and name is not None:
+            casts[name] = spec
+        elif source == DEPENDS:
+            _collect(spec.plan, casts, seen)
+    return list(seen.values())
+
+
+def _docs(route: Route) -> dict[str, str]:
+    docs: dict[str, str] = {}
+    doc = inspect.cleandoc(getattr(route.endpoint, "__doc__", None) or "")
+    summary, _, rest = doc.partition("\n")
+    summary = route.options.get("summary") or summary.strip()
+    description = route.options.get("description") or rest.strip()
+    if summary:
+        docs["summary"] = summary
+    if description:
+        docs["description"] = description
+    return docs
+
+
+def _convertor(convertor: Convertor) -> Schema:
+    if isinstance(convertor, IntConvertor):
+        return {"type": "integer", "minimum": 0}
+    if isinstance(convertor, FloatConvertor):
+        return {"type": "number", "minimum": 0}
+    if isinstance(convertor, UUIDConvertor):
+        return {"type": "string", "format": "uuid"}
+    return {"type": "string"}
+
+
+def _body(media: str, schema: Schema, required: bool) -> dict[str, Any]:
+    return {"required": required, "content": {media: {"schema": schema}}}
+
+
+def _any_required(parameters: Iterable[BoundParameter]) -> bool:
+    return any(p.default is REQUIRED for p in parameters)
+
+
+__all__ = ["openapi_document", "openapi_path"]

@@ -1,0 +1,272 @@
+"""Turning type hints into JSON Schema (2020-12, as OpenAPI 3.1 uses) with shared components.
+
+Models (dataclasses, TypedDicts, pydantic models) become ``#/components/schemas/Name``
+references, each class defined once. Names are stable and collision-safe: the first class
+registered under a name keeps it, a different class with the same ``__name__`` gets its module
+prefixed (``other_module__Item``), then a counter if that is taken too.
+
+Choices made where JSON has no native type: ``bytes`` is a (UTF-8) string, ``Decimal`` a string
+with ``format: decimal`` (how CovetPy serialises it; numbers are also accepted on input).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import decimal
+import enum
+import types
+import typing
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from covet.validation import Constraints
+from covet.validation.models import is_pydantic_model
+
+Schema = dict[str, Any]
+
+REF_PREFIX = "#/components/schemas/"
+
+_SCALARS: dict[Any, Schema] = {
+    str: {"type": "string"},
+    bool: {"type": "boolean"},
+    int: {"type": "integer"},
+    float: {"type": "number"},
+    bytes: {"type": "string"},
+    decimal.Decimal: {"type": "string", "format": "decimal"},
+    uuid.UUID: {"type": "string", "format": "uuid"},
+    datetime.datetime: {"type": "string", "format": "date-time"},
+    datetime.date: {"type": "string", "format": "date"},
+    datetime.time: {"type": "string", "format": "time"},
+    datetime.timedelta: {"type": "string", "format": "duration"},
+    type(None): {"type": "null"},
+}
+_ARRAYS = (list, set, frozenset, tuple, Sequence, typing.List, typing.Set)  # noqa: UP006
+_UNIQUE = (set, frozenset)
+_OBJECTS = (dict, Mapping, typing.Dict)  # noqa: UP006
+_NUMBER_KEYWORDS = {
+    "gt": "exclusiveMinimum",
+    "ge": "minimum",
+    "lt": "exclusiveMaximum",
+    "le": "maximum",
+    "multiple_of": "multipleOf",
+}
+_LENGTH_KEYWORDS = {
+    "string": ("minLength", "maxLength"),
+    "array": ("minItems", "maxItems"),
+    "object": ("minProperties", "maxProperties"),
+}
+
+
+def json_value(value: Any) -> Any:
+    """``value`` as plain JSON data for a ``default`` or an example, or raise ``TypeError``."""
+    if value is None or isinstance(value, str | bool | int | float):
+        return value
+    if isinstance(value, enum.Enum):
+        return json_value(value.value)
+    if isinstance(value, decimal.Decimal | uuid.UUID):
+        return str(value)
+    if isinstance(value, datetime.date | datetime.time):
+        return value.isoformat()
+    if isinstance(value, list | tuple | set | frozenset):
+        return [json_value(item) for item in value]
+    if isinstance(value, dict):
+        return {str(key): json_value(item) for key, item in value.items()}
+    raise TypeError(f"{value!r} is not JSON data")
+
+
+def apply_constraints(schema: Schema, constraints: Constraints | None) -> Schema:
+    """Add the JSON Schema keywords for ``constraints`` to ``schema`` (a new dict)."""
+    if constraints is None:
+        return schema
+    if "anyOf" in schema:
+        branches = [
+            branch if branch.get("type") == "null" else apply_constraints(branch, constraints)
+            for branch in schema["anyOf"]
+        ]
+        return {**schema, "anyOf": branches}
+    result = dict(schema)
+    for name, keyword in _NUMBER_KEYWORDS.items():
+        value = getattr(constraints, name)
+        if value is not None:
+            result[keyword] = float(value) if isinstance(value, decimal.Decimal) else value
+    low, high = _LENGTH_KEYWORDS.get(schema.get("type", "string"), ("minLength", "maxLength"))
+    if constraints.min_length is not None:
+        result[low] = constraints.min_length
+    if constraints.max_length is not None:
+        result[high] = constraints.max_length
+    if constraints.pattern is not None:
+        result["pattern"] = constraints.pattern
+    return result
+
+
+class SchemaRegistry:
+    """Build schemas for annotations, collecting model schemas as named components.
+
+    Attributes:
+        components: ``#/components/schemas`` content, by component name.
+    """
+
+    def __init__(self) -> None:
+        self.components: dict[str, Schema] = {}
+        self._names: dict[Any, str] = {}
+
+    def schema(self, annotation: Any, constraints: Constraints | None = None) -> Schema:
+        """The JSON Schema of values of ``annotation`` (unknown types give ``{}``, any value)."""
+        return apply_constraints(self._schema(annotation), constraints)
+
+    def name_of(self, cls: Any) -> str:
+        """The component name of ``cls``, chosen once: stable and distinct from other classes."""
+        name = self._names.get(cls)
+        if name is not None:
+            return name
+        base = getattr(cls, "__name__", "Model")
+        candidates = [base, f"{cls.__module__.replace('.', '_')}__{base}"]
+        taken = set(self._names.values()) | set(self.components)
+        name = next((c for c in candidates if c not in taken), None)
+        counter = 2
+        while name is None or name in taken:
+            name = f"{candidates[1]}_{counter}"
+            counter += 1
+        self._names[cls] = name
+        return name
+
+    def _schema(self, annotation: Any) -> Schema:
+        if annotation is Any or annotation is object:
+            return {}
+        scalar = _SCALARS.get(annotation)
+        if scalar is not None:
+            return dict(scalar)
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            return self._annotated(annotation)
+        if origin in (typing.Union, types.UnionType):
+            return self._union(typing.get_args(annotation))
+        if origin is typing.Literal:
+            return _literal(typing.get_args(annotation))
+        if origin in _ARRAYS or annotation in _ARRAYS:
+            return self._array(origin or annotation, typing.get_args(annotation))
+        if origin in _OBJECTS or annotation in _OBJECTS:
+            return self._object(typing.get_args(annotation))
+        if isinstance(annotation, type):
+            return self._class(annotation)
+        return {}
+
+    def _annotated(self, annotation: Any) -> Schema:
+        base, *extras = typing.get_args(annotation)
+        schema = self._schema(base)
+        for extra in extras:
+            constraints = getattr(extra, "constraints", extra)
+            if isinstance(constraints, Constraints):
+                schema = apply_constraints(schema, constraints)
+        return schema
+
+    def _union(self, args: tuple[Any, ...]) -> Schema:
+        branches: list[Schema] = []
+        for arg in args:
+            branch = self._schema(arg)
+            if branch not in branches:
+                branches.append(branch)
+        return branches[0] if len(branches) == 1 else {"anyOf": branches}
+
+    def _array(self, origin: Any, args: tuple[Any, ...]) -> Schema:
+        schema: Schema = {"type": "array"}
+        if origin is tuple and args and args[-1] is not Ellipsis:
+            items = [self._schema(arg) for arg in args]
+            return {**schema, "prefixItems": items, "minItems": len(items), "maxItems": len(items)}
+        if args:
+            schema["items"] = self._schema(args[0])
+        if origin in _UNIQUE:
+            schema["uniqueItems"] = True
+        return schema
+
+    def _object(self, args: tuple[Any, ...]) -> Schema:
+        schema: Schema = {"type": "object"}
+        if len(args) == 2 and args[1] is not Any:
+            schema["additionalProperties"] = self._schema(args[1])
+        return schema
+
+    def _class(self, cls: type) -> Schema:
+        if issubclass(cls, enum.Enum):
+            return _enum(cls)
+        if issubclass(cls, bool | int | float | str | bytes):
+            for base in (bool, int, float, str, bytes):
+                if issubclass(cls, base):
+                    return dict(_SCALARS[base])
+        if dataclasses.is_dataclass(cls) or typing.is_typeddict(cls) or is_pydantic_model(cls):
+            return self._component(cls)
+        return {}
+
+    def _component(self, cls: type) -> Schema:
+        known = cls in self._names
+        name = self.name_of(cls)
+        ref = {"$ref": REF_PREFIX + name}
+        if known:
+            return ref
+        # Registered before its fields are visited, so recursive models end in a $ref.
+        self.components[name] = {}
+        if is_pydantic_model(cls):
+            self.components[name] = self._pydantic(cls)
+        else:
+            self.components[name] = self._fields(cls)
+        return ref
+
+    def _pydantic(self, model: Any) -> Schema:
+        schema: Schema = model.model_json_schema(ref_template=REF_PREFIX + "{model}")
+        for def_name, definition in schema.pop("$defs", {}).items():
+            self.components.setdefault(def_name, definition)
+        return schema
+
+    def _fields(self, cls: type) -> Schema:
+        hints = typing.get_type_hints(cls, include_extras=True)
+        properties: dict[str, Schema] = {}
+        required: list[str] = []
+        if typing.is_typeddict(cls):
+            required_keys = getattr(cls, "__required_keys__", frozenset(hints))
+            for name, hint in hints.items():
+                properties[name] = self._schema(hint)
+                if name in required_keys:
+                    required.append(name)
+        else:
+            for field in dataclasses.fields(cls):
+                prop = self._schema(hints.get(field.name, Any))
+                if field.default is not dataclasses.MISSING:
+                    prop = _with_default(prop, field.default)
+                elif field.default_factory is dataclasses.MISSING:
+                    required.append(field.name)
+                properties[field.name] = prop
+        schema: Schema = {"type": "object", "title": cls.__name__, "properties": properties}
+        if required:
+            schema["required"] = required
+        return schema
+
+
+def _with_default(schema: Schema, default: Any) -> Schema:
+    try:
+        value = json_value(default)
+    except TypeError:
+        return schema
+    if "$ref" in schema:
+        # A sibling of $ref is allowed in 2020-12, but keep the reference itself untouched.
+        return {"allOf": [schema], "default": value}
+    return {**schema, "default": value}
+
+
+def _literal(values: tuple[Any, ...]) -> Schema:
+    plain = [json_value(value) for value in values]
+    return {"const": plain[0]} if len(plain) == 1 else {"enum": plain}
+
+
+def _enum(cls: type[enum.Enum]) -> Schema:
+    values = [json_value(member.value) for member in cls]
+    schema: Schema = {"title": cls.__name__, "enum": values}
+    kinds = {type(value) for value in values}
+    if kinds == {str}:
+        schema["type"] = "string"
+    elif kinds == {int}:
+        schema["type"] = "integer"
+    return schema
+
+
+__all__ = ["REF_PREFIX", "Schema", "SchemaRegistry", "apply_constraints", "json_value"]

@@ -1,0 +1,402 @@
+import dataclasses
+import datetime
+import decimal
+import enum
+import uuid
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal, TypedDict
+
+import pytest
+from openapi_spec_validator import validate
+
+from covet import CovetPy, Depends, File, Form, Header, HTTPException, Query, UploadFile
+from covet.openapi import SchemaRegistry, openapi_document, openapi_path
+from covet.responses import JSONResponse
+from covet.validation import Constraints
+
+
+@dataclass
+class ItemIn:
+    name: str
+    price: float
+    tags: list[str]
+    in_stock: bool = True
+
+
+@dataclass
+class Item:
+    id: int
+
+
+OtherItem = dataclasses.make_dataclass("Item", [("label", str)])
+OtherItem.__module__ = "shop.other"
+
+
+class Color(enum.Enum):
+    RED = "red"
+    BLUE = "blue"
+
+
+class Point(TypedDict):
+    x: int
+    y: int
+
+
+@dataclass
+class Node:
+    value: int
+    children: list["Node"] = dataclasses.field(default_factory=list)
+
+
+async def current_user(x_token: Annotated[str, Header()]) -> str:
+    if x_token != "secret":
+        raise HTTPException(401, "bad token")
+    return "ann"
+
+
+def shop() -> CovetPy:
+    app = CovetPy()
+
+    @app.post("/items", status_code=201, tags=["items"])
+    async def create_item(
+        item: ItemIn,
+        user: Annotated[str, Depends(current_user)],
+        limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    ) -> ItemIn:
+        """Create an item.
+
+        Stores it for later.
+        """
+        return item
+
+    return app
+
+
+def test_issue_example_operation() -> None:
+    doc = openapi_document(shop(), title="Shop", version="1.0")
+    validate(doc)
+    assert doc["openapi"] == "3.1.0"
+    assert doc["info"] == {"title": "Shop", "version": "1.0"}
+    operation = doc["paths"]["/items"]["post"]
+    assert operation["operationId"] == "create_item"
+    assert operation["summary"] == "Create an item."
+    assert operation["description"] == "Stores it for later."
+    assert operation["tags"] == ["items"]
+    parameters = {(p["in"], p["name"]): p for p in operation["parameters"]}
+    assert parameters["header", "x-token"]["required"] is True
+    limit = parameters["query", "limit"]
+    assert limit["required"] is False
+    assert limit["schema"] == {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}
+    body = operation["requestBody"]
+    assert body["required"] is True
+    assert body["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/ItemIn"}
+    item_in = doc["components"]["schemas"]["ItemIn"]
+    assert item_in["required"] == ["name", "price", "tags"]
+    assert item_in["properties"]["in_stock"] == {"type": "boolean", "default": True}
+    assert item_in["properties"]["tags"] == {"type": "array", "items": {"type": "string"}}
+    created = operation["responses"]["201"]["content"]["application/json"]["schema"]
+    assert created == {"$ref": "#/components/schemas/ItemIn"}
+    problem = operation["responses"]["422"]["content"]["application/problem+json"]["schema"]
+    assert problem == {"$ref": "#/components/schemas/ValidationProblem"}
+    assert "errors" in doc["components"]["schemas"]["ValidationProblem"]["properties"]
+
+
+def test_two_classes_with_one_name_get_two_components() -> None:
+    app = CovetPy()
+
+    @app.get("/a")
+    async def read_a() -> Item:
+        return Item(1)
+
+    @app.get("/b")
+    async def read_b() -> OtherItem:  # type: ignore[valid-type]
+        return OtherItem("x")
+
+    @app.get("/c")
+    async def read_c() -> list[Item]:
+        return []
+
+    doc = openapi_document(app)
+    validate(doc)
+    schemas = doc["components"]["schemas"]
+    assert set(schemas) == {"Item", "shop_other__Item"}
+    assert schemas["Item"]["properties"] == {"id": {"type": "integer"}}
+    assert schemas["shop_other__Item"]["properties"] == {"label": {"type": "string"}}
+    c = doc["paths"]["/c"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert c == {"type": "array", "items": {"$ref": "#/components/schemas/Item"}}
+    assert "422" not in doc["paths"]["/a"]["get"]["responses"]
+
+
+def test_path_parameters_from_convertors_and_annotations() -> None:
+    app = CovetPy()
+
+    @app.get("/users/{user_id:int}/files/{rest:path}")
+    async def user_file(user_id: int, rest: str) -> dict[str, Any]:
+        return {}
+
+    @app.get("/things/{thing_id}")
+    async def thing(thing_id: uuid.UUID) -> JSONResponse:
+        return JSONResponse({})
+
+    @app.get("/orders/{order_id:uuid}", deprecated=True, include_in_schema=True)
+    async def order(order_id: uuid.UUID) -> None:
+        pass
+
+    @app.get("/hidden", include_in_schema=False)
+    async def hidden() -> None:
+        pass
+
+    doc = openapi_document(app)
+    validate(doc)
+    assert set(doc["paths"]) == {
+        "/users/{user_id}/files/{rest}",
+        "/things/{thing_id}",
+        "/orders/{order_id}",
+    }
+    user = doc["paths"]["/users/{user_id}/files/{rest}"]["get"]
+    assert [(p["name"], p["schema"]["type"]) for p in user["parameters"]] == [
+        ("user_id", "integer"),
+        ("rest", "string"),
+    ]
+    assert user["responses"]["200"]["content"]["application/json"]["schema"] == {"type": "object"}
+    thing_op = doc["paths"]["/things/{thing_id}"]["get"]
+    assert thing_op["parameters"][0]["schema"] == {"type": "string", "format": "uuid"}
+    assert "content" not in thing_op["responses"]["200"]
+    order_op = doc["paths"]["/orders/{order_id}"]["get"]
+    assert order_op["deprecated"] is True
+    assert order_op["parameters"][0]["schema"] == {"type": "string", "format": "uuid"}
+
+
+def test_form_and_file_request_bodies() -> None:
+    app = CovetPy()
+
+    @app.post("/login")
+    async def login(username: Annotated[str, Form()], password: Annotated[str, Form()]) -> None:
+        pass
+
+    @app.post("/upload")
+    async def upload(
+        title: Annotated[str, Form()],
+        document: Annotated[UploadFile, File()],
+        extras: Annotated[list[bytes], File()] = [],  # noqa: B006
+    ) -> None:
+        pass
+
+    doc = openapi_document(app)
+    validate(doc)
+    login_body = doc["paths"]["/login"]["post"]["requestBody"]["content"]
+    assert login_body["application/x-www-form-urlencoded"]["schema"] == {
+        "type": "object",
+        "properties": {"username": {"type": "string"}, "password": {"type": "string"}},
+        "required": ["username", "password"],
+    }
+    upload_body = doc["paths"]["/upload"]["post"]["requestBody"]["content"]
+    schema = upload_body["multipart/form-data"]["schema"]
+    assert schema["properties"]["document"] == {"type": "string", "format": "binary"}
+    assert schema["properties"]["extras"] == {
+        "type": "array",
+        "items": {"type": "string", "format": "binary"},
+    }
+    assert schema["required"] == ["title", "document"]
+
+
+def test_several_body_parameters_embed_by_name() -> None:
+    app = CovetPy()
+
+    @app.put("/items/{item_id:int}")
+    async def update(item_id: int, item: ItemIn, note: Point) -> None:
+        pass
+
+    doc = openapi_document(app)
+    validate(doc)
+    body = doc["paths"]["/items/{item_id}"]["put"]["requestBody"]["content"]["application/json"]
+    assert body["schema"] == {
+        "type": "object",
+        "properties": {
+            "item": {"$ref": "#/components/schemas/ItemIn"},
+            "note": {"$ref": "#/components/schemas/Point"},
+        },
+        "required": ["item", "note"],
+    }
+    assert doc["components"]["schemas"]["Point"]["required"] == ["x", "y"]
+
+
+def test_operation_ids_are_unique_and_extra_responses_merge() -> None:
+    app = CovetPy()
+
+    @app.route("/a", methods=["GET", "POST"], responses={404: {"description": "Missing"}})
+    async def handle() -> None:
+        """Handle it."""
+
+    @app.route("/b", methods=["GET"], summary="Custom", responses={409: {"model": Item}})
+    async def handle_b(q: str | None = None) -> None:
+        pass
+
+    doc = openapi_document(app)
+    validate(doc)
+    a = doc["paths"]["/a"]
+    assert {a["get"]["operationId"], a["post"]["operationId"]} == {"handle", "handle_post"}
+    assert a["get"]["responses"]["404"] == {"description": "Missing"}
+    b = doc["paths"]["/b"]["get"]
+    assert b["summary"] == "Custom"
+    assert b["responses"]["409"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/Item"
+    }
+    q = b["parameters"][0]
+    assert q["schema"] == {"anyOf": [{"type": "string"}, {"type": "null"}], "default": None}
+
+
+def test_query_marker_documentation() -> None:
+    app = CovetPy()
+
+    @app.get("/search")
+    async def search(
+        q: Annotated[
+            str,
+            Query(description="Words", examples=["shoes"], deprecated=True, min_length=2),
+        ],
+    ) -> None:
+        pass
+
+    doc = openapi_document(app)
+    validate(doc)
+    (param,) = doc["paths"]["/search"]["get"]["parameters"]
+    assert param["description"] == "Words"
+    assert param["deprecated"] is True
+    assert param["schema"]["minLength"] == 2
+    assert param["schema"]["examples"] == ["shoes"]
+
+
+@pytest.mark.parametrize(
+    ("annotation", "expected"),
+    [
+        (str, {"type": "string"}),
+        (bool, {"type": "boolean"}),
+        (decimal.Decimal, {"type": "string", "format": "decimal"}),
+        (datetime.datetime, {"type": "string", "format": "date-time"}),
+        (datetime.timedelta, {"type": "string", "format": "duration"}),
+        (Any, {}),
+        (Color, {"title": "Color", "enum": ["red", "blue"], "type": "string"}),
+        (Literal["a"], {"const": "a"}),
+        (Literal["a", 1], {"enum": ["a", 1]}),
+        (int | None, {"anyOf": [{"type": "integer"}, {"type": "null"}]}),
+        (set[int], {"type": "array", "items": {"type": "integer"}, "uniqueItems": True}),
+        (tuple[int, ...], {"type": "array", "items": {"type": "integer"}}),
+        (
+            tuple[int, str],
+            {
+                "type": "array",
+                "prefixItems": [{"type": "integer"}, {"type": "string"}],
+                "minItems": 2,
+                "maxItems": 2,
+            },
+        ),
+        (dict[str, float], {"type": "object", "additionalProperties": {"type": "number"}}),
+        (
+            Annotated[float, Constraints(gt=0, multiple_of=0.5)],
+            {"type": "number", "exclusiveMinimum": 0, "multipleOf": 0.5},
+        ),
+        (
+            Annotated[str, Constraints(max_length=3, pattern="^a")],
+            {"type": "string", "maxLength": 3, "pattern": "^a"},
+        ),
+        (
+            Annotated[list[int], Constraints(min_length=1)],
+            {"type": "array", "items": {"type": "integer"}, "minItems": 1},
+        ),
+    ],
+    ids=lambda value: str(value),
+)
+def test_schema_of_annotation(annotation: Any, expected: dict[str, Any]) -> None:
+    assert SchemaRegistry().schema(annotation) == expected
+
+
+def test_recursive_dataclass_is_one_component() -> None:
+    registry = SchemaRegistry()
+    assert registry.schema(Node) == {"$ref": "#/components/schemas/Node"}
+    node = registry.components["Node"]
+    assert node["required"] == ["value"]
+    assert node["properties"]["children"] == {
+        "type": "array",
+        "items": {"$ref": "#/components/schemas/Node"},
+    }
+
+
+def test_pydantic_models_merge_their_definitions() -> None:
+    pydantic = pytest.importorskip("pydantic")
+
+    class Tag(pydantic.BaseModel):
+        label: str
+
+    class Post(pydantic.BaseModel):
+        title: str
+        tags: list[Tag]
+
+    registry = SchemaRegistry()
+    assert registry.schema(Post) == {"$ref": "#/components/schemas/Post"}
+    assert registry.components["Post"]["properties"]["tags"]["items"] == {
+        "$ref": "#/components/schemas/Tag"
+    }
+    assert registry.components["Tag"]["required"] == ["label"]
+
+
+def test_fastapi_error_format_documents_detail() -> None:
+    app = CovetPy(error_format="fastapi")
+
+    @app.get("/q")
+    async def q(n: int) -> None:
+        pass
+
+    doc = openapi_document(app)
+    validate(doc)
+    assert "detail" in doc["components"]["schemas"]["ValidationProblem"]["properties"]
+
+
+def test_openapi_path() -> None:
+    assert openapi_path("/a/{b:int}/{c}") == "/a/{b}/{c}"
+
+
+def test_app_openapi_is_cached_until_routes_change() -> None:
+    app = CovetPy(title="Shop", version="2.0")
+
+    @app.get("/a")
+    async def read_a() -> None:
+        pass
+
+    first = app.openapi()
+    assert first["info"] == {"title": "Shop", "version": "2.0"}
+    assert app.openapi() is first
+
+    @app.get("/b")
+    async def read_b() -> None:
+        pass
+
+    second = app.openapi()
+    assert second is not first
+    assert set(second["paths"]) == {"/a", "/b"}
+
+
+def test_document_is_served_at_openapi_url_and_can_be_turned_off() -> None:
+    from covet import CovetPy
+    from covet.testing import TestClient
+
+    app = CovetPy(title="Shop", version="2.0")
+
+    @app.get("/ping")
+    async def ping() -> str:
+        return "pong"
+
+    served = TestClient(app).get("/openapi.json")
+    assert served.status_code == 200
+    document = served.json()
+    assert document["info"] == {"title": "Shop", "version": "2.0"}
+    assert list(document["paths"]) == ["/ping"]
+    assert [route.path for route in app.routes] == ["/ping"]
+
+    hidden = CovetPy(openapi_url=None)
+
+    @hidden.get("/ping")
+    async def ping_hidden() -> str:
+        return "pong"
+
+    assert TestClient(hidden).get("/openapi.json").status_code == 404
