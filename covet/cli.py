@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import copy
 import importlib
+import json
 import os
 import sys
 import types
@@ -195,6 +196,16 @@ def _cmd_routes(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_openapi(args: argparse.Namespace) -> int:
+    _add_cwd_to_path()
+    app = load_app(args.app)
+    document = getattr(app, "openapi", None)
+    if not callable(document):
+        raise CommandError(f"{_describe(app)} is not a CovetPy application, so it has no OpenAPI.")
+    print(json.dumps(document(), indent=args.indent, ensure_ascii=False))
+    return 0
+
+
 # -- covet run --------------------------------------------------------------------------------
 
 
@@ -298,6 +309,11 @@ def build_parser() -> argparse.ArgumentParser:
     routes = commands.add_parser("routes", help="print the route table of an application")
     routes.add_argument("app", help="the application, as 'module:attribute'")
     routes.set_defaults(handler=_cmd_routes)
+
+    openapi = commands.add_parser("openapi", help="print the OpenAPI document of an application")
+    openapi.add_argument("app", help="the application, as 'module:attribute'")
+    openapi.add_argument("--indent", type=int, default=2, help="JSON indentation (default 2)")
+    openapi.set_defaults(handler=_cmd_openapi)
     return parser
 
 

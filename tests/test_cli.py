@@ -323,3 +323,23 @@ def test_run_serves_the_app_over_http(server_name: str, tmp_path: Path) -> None:
     ):
         url = f"http://127.0.0.1:{port}/hello/Ann"
         assert get_json(url) == {"greeting": "Hello, Ann!"}
+
+
+def test_openapi_prints_the_document(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    code, out, err = run_cli(capsys, "openapi", "examples.hello:app")
+    assert code == 0, err
+    document = json.loads(out)
+    assert document["openapi"] == "3.1.0"
+    assert set(document["paths"]) == {"/", "/hello/{name}"}
+    assert document["paths"]["/hello/{name}"]["get"]["operationId"] == "greet_user"
+
+
+def test_openapi_needs_a_covet_app(
+    capsys: pytest.CaptureFixture[str], write_module: Callable[[str, str], None]
+) -> None:
+    write_module("cli_sample_raw", "async def app(scope, receive, send):\n    pass\n")
+    code, _, err = run_cli(capsys, "openapi", "cli_sample_raw:app")
+    assert code == 2
+    assert "no OpenAPI" in err
