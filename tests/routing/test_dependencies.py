@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import pytest
 
-from covet import CovetPy, Depends, Header, HTTPException, Query, Request, Router
+from covet import CovetPy, Depends, Header, HTTPException, Query, Request, Router, Settings
 from covet.exceptions import ConfigurationError
 from covet.testing import TestClient
 
@@ -255,3 +255,23 @@ def test_container_refuses_request_dependencies() -> None:
 
     with pytest.raises(ConfigurationError, match="outside a request"):
         asyncio.run(job())
+
+
+class ShopSettings(Settings, env_prefix="SHOPX_"):
+    port: int = 8000
+
+
+def test_settings_are_injectable_app_scoped_and_overridable() -> None:
+    def get_settings() -> ShopSettings:
+        return ShopSettings(_environ={"SHOPX_PORT": "8080"})
+
+    app = CovetPy()
+
+    @app.get("/port")
+    async def port(settings: ShopSettings = Depends(get_settings, scope="app")) -> int:
+        return settings.port
+
+    client = TestClient(app)
+    assert client.get("/port").json() == 8080
+    app.dependency_overrides[get_settings] = lambda: ShopSettings(port=1, _environ={})
+    assert client.get("/port").json() == 1
