@@ -16,7 +16,7 @@ from covet.limits import DEFAULT_LIMITS, Limits
 from covet.middleware.errors import ErrorMiddleware, ExceptionHandler, ExceptionHandlers, HandlerKey
 from covet.params import Depends
 from covet.requests import Request
-from covet.responses import JSONResponse
+from covet.responses import HTMLResponse, JSONResponse, Response
 from covet.routing.resolver import AppScope
 from covet.routing.router import Router
 from covet.routing.routes import MiddlewareSpec, Route
@@ -66,7 +66,12 @@ class CovetPy(MethodShortcuts):
             ``errors`` list (default), or FastAPI's ``{"detail": [...]}`` for migrating clients.
         title: The API's title in the OpenAPI document.
         version: The API's version in the OpenAPI document.
-        openapi_url: Where the OpenAPI document is served (``None`` to not serve it).
+        openapi_url: Where the OpenAPI document is served (``None`` to not serve it, nor
+            the docs pages).
+        docs_url: Where the Swagger UI page is served (``None`` to not serve it).
+        redoc_url: Where the ReDoc page is served (``None`` to not serve it).
+        docs_assets_url: URL prefix of the packaged Swagger UI and ReDoc files the two pages
+            load (no CDN is used, so the pages work offline).
     """
 
     def __init__(
@@ -87,6 +92,9 @@ class CovetPy(MethodShortcuts):
         title: str = "CovetPy",
         version: str = "0.1.0",
         openapi_url: str | None = "/openapi.json",
+        docs_url: str | None = "/docs",
+        redoc_url: str | None = "/redoc",
+        docs_assets_url: str = "/docs-assets",
     ) -> None:
         if not isinstance(limits, Limits):
             raise ConfigurationError("limits must be a covet.Limits instance.")
@@ -117,6 +125,9 @@ class CovetPy(MethodShortcuts):
         self.title = title
         self.version = version
         self.openapi_url = openapi_url
+        self.docs_url = docs_url
+        self.redoc_url = redoc_url
+        self.docs_assets_url = docs_assets_url.rstrip("/")
         self._openapi_served = False
         self._openapi: tuple[ASGIApp, dict[str, Any]] | None = None
         if threadpool_size is not None:
@@ -127,7 +138,7 @@ class CovetPy(MethodShortcuts):
     @property
     def routes(self) -> list[Any]:
         """Every route registered by the application's code, in registration order."""
-        return [route for route in self.router.routes if route.endpoint is not _serve_openapi]
+        return [route for route in self.router.routes if route.endpoint not in _INTERNAL_ENDPOINTS]
 
     def route(
         self, path: str, *, methods: Iterable[str] = ("GET",), **kwargs: Any
@@ -265,10 +276,16 @@ class CovetPy(MethodShortcuts):
         if self._openapi_served or not url:
             return
         self._openapi_served = True
-        if self.router.match("GET", url) is None:  # a route of the app's own wins
-            self.router.add_route(
-                Route(url, _serve_openapi, name="openapi", include_in_schema=False)
-            )
+        internal: list[tuple[str | None, Callable[..., Any], str]] = [
+            (url, _serve_openapi, "openapi"),
+            (self.docs_url, _serve_swagger_ui, "swagger_ui"),
+            (self.redoc_url, _serve_redoc, "redoc"),
+        ]
+        if self.docs_url or self.redoc_url:
+            internal.append((self.docs_assets_url + "/{name}", _serve_docs_asset, "docs_asset"))
+        for path, endpoint, name in internal:
+            if path and self.router.match("GET", path) is None:  # a route of the app's own wins
+                self.router.add_route(Route(path, endpoint, name=name, include_in_schema=False))
 
     # -- ASGI -----------------------------------------------------------------------------
 
@@ -343,3 +360,36 @@ class CovetPy(MethodShortcuts):
 async def _serve_openapi(request: Request) -> JSONResponse:
     """Serve ``app.openapi()`` (registered at ``openapi_url``)."""
     return JSONResponse(request.app.openapi())
+
+
+async def _serve_swagger_ui(request: Request) -> HTMLResponse:
+    """Serve the Swagger UI page (registered at ``docs_url``)."""
+    from covet.openapi.ui import swagger_ui_html
+
+    app, root = request.app, request.scope.get("root_path", "")
+    return HTMLResponse(
+        swagger_ui_html(root + app.openapi_url, root + app.docs_assets_url, f"{app.title} - Docs")
+    )
+
+
+async def _serve_redoc(request: Request) -> HTMLResponse:
+    """Serve the ReDoc page (registered at ``redoc_url``)."""
+    from covet.openapi.ui import redoc_html
+
+    app, root = request.app, request.scope.get("root_path", "")
+    return HTMLResponse(
+        redoc_html(root + app.openapi_url, root + app.docs_assets_url, f"{app.title} - ReDoc")
+    )
+
+
+async def _serve_docs_asset(name: str) -> Response:
+    """Serve one packaged docs asset (registered at ``docs_assets_url/{name}``)."""
+    from covet.openapi.ui import asset_response
+
+    return asset_response(name)
+
+
+# Routes the app adds itself: hidden from ``CovetPy.routes``.
+_INTERNAL_ENDPOINTS = frozenset(
+    {_serve_openapi, _serve_swagger_ui, _serve_redoc, _serve_docs_asset}
+)
