@@ -14,13 +14,15 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
 from covet import (
     CovetPy,
+    Depends,
     HTMLResponse,
     HTTPException,
     JSONResponse,
+    Query,
     Request,
     Router,
     StreamingResponse,
@@ -28,6 +30,7 @@ from covet import (
 )
 from covet.middleware import AccessLogMiddleware
 from covet.routing import WebSocketRoute
+from covet.validation import Constraints
 
 # -- state made by the lifespan ---------------------------------------------------------------
 
@@ -78,39 +81,43 @@ async def lifespan(app: CovetPy) -> AsyncIterator[AppState]:
 items = Router(tags=["items"])
 
 
+@dataclass
+class ItemIn:
+    """What a client sends to create an item; validated from the JSON body."""
+
+    name: Annotated[str, Constraints(pattern=r"\S", max_length=100)]
+    price: Annotated[float, Constraints(ge=0)]
+
+
+def app_state(request: Request) -> AppState:
+    """Dependency: the item store the lifespan created."""
+    return request.state_of(AppState)
+
+
 @items.get("/items")
-async def list_items(request: Request) -> dict[str, Any]:
+async def list_items(
+    store: Annotated[AppState, Depends(app_state)],
+    q: Annotated[str, Query(description="Filter by name (case-insensitive).")] = "",
+    limit: Annotated[int, Query(ge=0, le=1000, description="Most items to return.")] = 100,
+) -> dict[str, Any]:
     """List items; ``?q=`` filters by name, ``?limit=`` caps the count."""
-    query = request.query_params.get("q", "").lower()
-    limit_text = request.query_params.get("limit", "100")
-    if not limit_text.isdigit():
-        raise HTTPException(400, f"limit must be a whole number, got {limit_text!r}.")
-    store = request.state_of(AppState)
-    found = [item for item in store.items.values() if query in item.name.lower()]
-    return {"items": found[: int(limit_text)], "total": len(found)}
+    found = [item for item in store.items.values() if q.lower() in item.name.lower()]
+    return {"items": found[:limit], "total": len(found)}
 
 
 @items.get("/items/{item_id:int}")
-async def get_item(item_id: int, request: Request) -> Item:
+async def get_item(item_id: int, store: Annotated[AppState, Depends(app_state)]) -> Item:
     """Return one item (404 through the exception handler when it does not exist)."""
-    item = request.state_of(AppState).items.get(item_id)
+    item = store.items.get(item_id)
     if item is None:
         raise ItemNotFoundError(item_id)
     return item
 
 
 @items.post("/items", status_code=201)
-async def create_item(request: Request) -> Item:
+async def create_item(item: ItemIn, store: Annotated[AppState, Depends(app_state)]) -> Item:
     """Create an item from a JSON body such as ``{"name": "Cup", "price": 4.5}``."""
-    data = await request.json()
-    if not isinstance(data, dict):
-        raise HTTPException(422, "The body must be a JSON object.")
-    name, price = data.get("name"), data.get("price")
-    if not isinstance(name, str) or not name.strip():
-        raise HTTPException(422, "'name' must be a non-empty string.")
-    if isinstance(price, bool) or not isinstance(price, int | float) or price < 0:
-        raise HTTPException(422, "'price' must be a non-negative number.")
-    return request.state_of(AppState).add(name.strip(), float(price))
+    return store.add(item.name.strip(), float(item.price))
 
 
 # -- the application --------------------------------------------------------------------------
