@@ -1,7 +1,8 @@
 """Measure each framework's own cost per request by calling its ASGI app directly.
 
 No server and no socket: a prebuilt scope (copied per request, as a server builds a fresh one),
-a ``receive`` that hands over the empty body once and a ``send`` that discards. What remains is
+a ``receive`` that hands over the request body (empty for GETs) once and a ``send`` that
+discards. What remains is
 routing, parameter parsing, handler dispatch and response building, so differences of a
 microsecond show up clearly, unlike in the wrk numbers. Like ``timeit``, each result is the
 minimum over several repeats of N requests; repeats alternate between frameworks.
@@ -29,7 +30,6 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[dict[str, Any], Receive, Send], Awaitable[None]]
 
-_REQUEST = {"type": "http.request", "body": b"", "more_body": False}
 _DISCONNECT = {"type": "http.disconnect"}
 _HEADERS = [(b"host", b"127.0.0.1:8000"), (b"user-agent", b"wrk"), (b"accept", b"*/*")]
 
@@ -43,18 +43,23 @@ def http_scope(scenario: Scenario, state: dict[str, Any]) -> dict[str, Any]:
         "server": ("127.0.0.1", 8000),
         "client": ("127.0.0.1", 54321),
         "scheme": "http",
-        "method": "GET",
+        "method": scenario.method,
         "root_path": "",
         "path": scenario.path,
         "raw_path": scenario.path.encode(),
         "query_string": scenario.query_string,
-        "headers": _HEADERS,
+        "headers": _HEADERS + scenario.request_headers,
         "state": state,
     }
 
 
-def body_once() -> Receive:
-    """Return a ``receive`` that yields the empty request body, then a disconnect."""
+def request_message(scenario: Scenario) -> Message:
+    """Return the ``http.request`` message carrying the scenario's whole body."""
+    return {"type": "http.request", "body": scenario.body, "more_body": False}
+
+
+def body_once(request: Message) -> Receive:
+    """Return a ``receive`` that yields ``request`` (the whole body), then a disconnect."""
     sent = False
 
     async def receive() -> Message:
@@ -62,7 +67,7 @@ def body_once() -> Receive:
         if sent:
             return _DISCONNECT
         sent = True
-        return _REQUEST
+        return request
 
     return receive
 
@@ -118,7 +123,7 @@ async def check(app: ASGIApp, scenario: Scenario, template: dict[str, Any]) -> s
     async def capture(message: Message) -> None:
         messages.append(message)
 
-    await app(template.copy(), body_once(), capture)
+    await app(template.copy(), body_once(request_message(scenario)), capture)
     start = next((m for m in messages if m["type"] == "http.response.start"), None)
     if start is None:
         return f"no http.response.start in {messages!r}"
@@ -127,10 +132,10 @@ async def check(app: ASGIApp, scenario: Scenario, template: dict[str, Any]) -> s
     return scenario.check(start["status"], headers.get("content-type", ""), body)
 
 
-async def drive(app: ASGIApp, template: dict[str, Any], number: int) -> None:
-    """Serve ``number`` requests back to back."""
+async def drive(app: ASGIApp, template: dict[str, Any], request: Message, number: int) -> None:
+    """Serve ``number`` requests back to back, each receiving ``request``."""
     for _ in range(number):
-        await app(template.copy(), body_once(), discard)
+        await app(template.copy(), body_once(request), discard)
 
 
 @dataclass
@@ -141,6 +146,7 @@ class Case:
     scenario: Scenario
     app: ASGIApp
     template: dict[str, Any]
+    request: Message
     number: int = 0
     best: float = float("inf")
 
@@ -154,7 +160,7 @@ def time_batch(loop: asyncio.AbstractEventLoop, case: Case, number: int) -> floa
     """Return the seconds ``number`` requests take, after a full garbage collection."""
     gc.collect()
     started = time.perf_counter()
-    loop.run_until_complete(drive(case.app, case.template, number))
+    loop.run_until_complete(drive(case.app, case.template, case.request, number))
     return time.perf_counter() - started
 
 
@@ -198,7 +204,7 @@ def prepare(
             if problem:
                 errors.append(f"{scenario.name} / {framework}: {problem}")
                 continue
-            cases.append(Case(framework, scenario, app, template))
+            cases.append(Case(framework, scenario, app, template, request_message(scenario)))
     # Report scenario by scenario, frameworks in their canonical order.
     cases.sort(key=lambda c: (scenarios.index(c.scenario), frameworks.index(c.framework)))
     return cases, lifespans, errors

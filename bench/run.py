@@ -131,10 +131,23 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def fetch(url: str, timeout: float = 2.0) -> tuple[int, str, bytes]:
-    """GET ``url`` and return status, content-type and body, also for error statuses."""
+def fetch(
+    url: str, timeout: float = 2.0, scenario: Scenario | None = None
+) -> tuple[int, str, bytes]:
+    """Request ``url`` and return status, content-type and body, also for error statuses.
+
+    Sends the scenario's method, body and body headers when one is given, else a plain GET.
+    """
+    request = urllib.request.Request(url)
+    if scenario is not None:
+        request = urllib.request.Request(
+            url,
+            data=scenario.body or None,
+            headers={k.decode("latin-1"): v.decode("latin-1") for k, v in scenario.request_headers},
+            method=scenario.method,
+        )
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
             return response.status, response.headers.get("content-type", ""), response.read()
     except urllib.error.HTTPError as error:
         return error.code, error.headers.get("content-type", ""), error.read()
@@ -192,7 +205,26 @@ class Server:
         return self.log.read().decode(errors="replace")[-2000:].strip() or "(no output)"
 
 
-def wrk(url: str, seconds: int, args: argparse.Namespace) -> Measurement:
+def wrk_script(scenario: Scenario) -> list[str]:
+    """Return wrk's ``-s`` option for a scenario that needs a Lua script, else nothing.
+
+    Raises:
+        BenchError: When the script is missing or does not send the scenario's method and body.
+    """
+    if scenario.wrk_script is None:
+        return []
+    path = _meta.BENCH_DIR / scenario.wrk_script
+    try:
+        text = path.read_text()
+    except OSError as error:
+        raise BenchError(f"cannot read the wrk script {path}: {error}") from None
+    # The script spells the body as a Lua string; it must stay in step with scenarios.py.
+    if f'"{scenario.method}"' not in text or f"[[{scenario.body.decode()}]]" not in text:
+        raise BenchError(f"{path} does not send {scenario.method} {scenario.body!r}")
+    return ["-s", str(path)]
+
+
+def wrk(url: str, seconds: int, args: argparse.Namespace, scenario: Scenario) -> Measurement:
     """Run wrk on the client CPU and parse its report.
 
     Raises:
@@ -200,7 +232,7 @@ def wrk(url: str, seconds: int, args: argparse.Namespace) -> Measurement:
     """
     command = [
         "taskset", "-c", args.client_cpu, "wrk", f"-t{args.threads}", f"-c{args.connections}",
-        f"-d{seconds}s", "--latency", url,
+        f"-d{seconds}s", "--latency", *wrk_script(scenario), url,
     ]  # fmt: skip
     done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
     if done.returncode != 0:
@@ -239,12 +271,12 @@ def measure(framework: str, scenario: Scenario, args: argparse.Namespace) -> Mea
         BenchError: When the server fails or returns a wrong response.
     """
     with Server(framework, scenario, args.server_cpu) as server:
-        problem = scenario.check(*fetch(server.url))
+        problem = scenario.check(*fetch(server.url, scenario=scenario))
         if problem:
             raise BenchError(f"wrong response from {server.url}: {problem}")
         if args.warmup:
-            wrk(server.url, args.warmup, args)
-        return wrk(server.url, args.duration, args)
+            wrk(server.url, args.warmup, args, scenario)
+        return wrk(server.url, args.duration, args, scenario)
 
 
 def run(args: argparse.Namespace, frameworks: list[str], scenarios: list[Scenario]) -> list[Cell]:

@@ -28,6 +28,10 @@ class Scenario:
         app_attr: Attribute of the framework module to serve: ``app`` or ``app_200``.
         content_type: Expected media type (the part before any ``;``).
         expected: Exact body for text responses, or the decoded object for JSON ones.
+        method: The request method.
+        body: The JSON request body (sent with ``content-type: application/json``), or empty.
+        wrk_script: Lua script (in ``bench/``) that makes wrk send ``method`` and ``body``;
+            ``None`` for plain GETs, which wrk sends by default.
     """
 
     name: str
@@ -35,6 +39,9 @@ class Scenario:
     app_attr: str
     content_type: str
     expected: bytes | dict[str, Any]
+    method: str = "GET"
+    body: bytes = b""
+    wrk_script: str | None = None
 
     @property
     def path(self) -> str:
@@ -45,6 +52,16 @@ class Scenario:
     def query_string(self) -> bytes:
         """Return the raw query string, as an ASGI scope carries it."""
         return self.target.partition("?")[2].encode("latin-1")
+
+    @property
+    def request_headers(self) -> list[tuple[bytes, bytes]]:
+        """Return the body's headers (content type and length); none for a body-less request."""
+        if not self.body:
+            return []
+        return [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(self.body)).encode("latin-1")),
+        ]
 
     def check(self, status: int, content_type: str, body: bytes) -> str | None:
         """Return what is wrong with a response, or ``None`` when it is the expected one."""
@@ -72,6 +89,15 @@ def _canonical(value: Any) -> str:
     return json.dumps(value, sort_keys=True)
 
 
+ITEM: dict[str, Any] = {
+    "name": "Widget",
+    "price": 9.99,
+    "tags": ["a", "b"],
+    "in_stock": True,
+    "quantity": 3,
+}
+"""The post-validate request body; every app must echo it back after validating it."""
+
 SCENARIOS: tuple[Scenario, ...] = (
     Scenario("plaintext", "/plaintext", "app", "text/plain", b"Hello, World!"),
     Scenario("json", "/json", "app", "application/json", {"message": "Hello, World!"}),
@@ -79,6 +105,16 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario("query-param", "/query?page=3", "app", "application/json", {"page": 3}),
     Scenario("last-of-5", "/last/items/7", "app", "application/json", {"item_id": 7}),
     Scenario("last-of-200", "/last/items/7", "app_200", "application/json", {"item_id": 7}),
+    Scenario(
+        "post-validate",
+        "/items",
+        "app",
+        "application/json",
+        ITEM,
+        method="POST",
+        body=json.dumps(ITEM).encode(),
+        wrk_script="post_items.lua",
+    ),
 )
 
 

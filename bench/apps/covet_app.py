@@ -1,10 +1,13 @@
 """The benchmark scenarios written the idiomatic CovetPy way.
 
 Path parameters arrive as keyword arguments by name, ``Request`` is injected by annotation and
-returned dicts become JSON.
+returned dicts become JSON. ``POST /items`` takes a dataclass parameter, which CovetPy reads from
+the JSON body and validates; the return annotation filters and serialises the output.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from apps import FILLER_ROUTES, filler_paths
 from covet import CovetPy, PlainTextResponse, Request
@@ -35,6 +38,22 @@ async def item(item_id: int) -> dict[str, int]:
     return {"item_id": item_id}
 
 
+@dataclass
+class ItemIn:
+    """The item in the ``POST /items`` body."""
+
+    name: str
+    price: float
+    tags: list[str]
+    in_stock: bool
+    quantity: int
+
+
+async def create(item: ItemIn) -> ItemIn:
+    """Echo the validated item."""
+    return item
+
+
 def build(filler: int = 0) -> CovetPy:
     """Build the app with ``filler`` routes in front of the scenario routes."""
     app = CovetPy()
@@ -45,6 +64,7 @@ def build(filler: int = 0) -> CovetPy:
     app.get("/users/{user_id:int}")(user)
     app.get("/query")(query)
     app.get("/last/items/{item_id:int}")(item)
+    app.post("/items")(create)
     return app
 
 

@@ -4,6 +4,8 @@ Handlers use annotated path and query parameters and return dicts, so FastAPI va
 and serialises through the response model inferred from the return annotation, as real apps do.
 Notes on fairness:
 
+* ``POST /items`` takes a pydantic ``BaseModel`` parameter (the JSON body) and returns it, so
+  the inferred response model filters and serialises the output.
 * The OpenAPI and docs routes are disabled so the route tables match the other frameworks.
 * FastAPI takes the parameter type from the annotation, so paths say ``{user_id}`` rather than
   ``{user_id:int}``; a non-integer value gives 422 instead of 404 (not exercised here).
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from fastapi.responses import PlainTextResponse
+from pydantic import BaseModel
 
 from apps import FILLER_ROUTES, filler_paths
 
@@ -42,6 +45,21 @@ async def item(item_id: int) -> dict[str, int]:
     return {"item_id": item_id}
 
 
+class ItemIn(BaseModel):
+    """The item in the ``POST /items`` body."""
+
+    name: str
+    price: float
+    tags: list[str]
+    in_stock: bool
+    quantity: int
+
+
+async def create(item: ItemIn) -> ItemIn:
+    """Echo the validated item."""
+    return item
+
+
 def build(filler: int = 0) -> FastAPI:
     """Build the app with ``filler`` routes in front of the scenario routes."""
     app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
@@ -52,6 +70,7 @@ def build(filler: int = 0) -> FastAPI:
     app.get("/users/{user_id}")(user)
     app.get("/query")(query)
     app.get("/last/items/{item_id}")(item)
+    app.post("/items")(create)
     return app
 
 

@@ -16,6 +16,8 @@ import json
 from typing import Any
 from urllib.parse import parse_qs
 
+from apps import validate_item
+
 Scope = dict[str, Any]
 Message = dict[str, Any]
 
@@ -29,6 +31,16 @@ _JSON_TYPE = (b"content-type", b"application/json")
 _encode_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _NOT_FOUND_HEADERS = [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", b"9")]
 _BAD_REQUEST_HEADERS = [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", b"11")]
+_INVALID_BODY = b"Unprocessable Content"
+_INVALID_HEADERS = [
+    (b"content-type", b"text/plain; charset=utf-8"),
+    (b"content-length", str(len(_INVALID_BODY)).encode()),
+]
+_NOT_ALLOWED_HEADERS = [
+    (b"content-type", b"text/plain; charset=utf-8"),
+    (b"content-length", b"18"),
+    (b"allow", b"POST"),
+]
 
 
 async def _send(send: Any, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
@@ -50,6 +62,32 @@ async def _send_int_param(send: Any, name: str, raw: str) -> None:
         await _send_json(send, {name: int(raw)})
     else:
         await _send(send, 404, _NOT_FOUND_HEADERS, b"Not Found")
+
+
+async def _read_body(receive: Any) -> bytes:
+    """Return the whole request body, however many messages it arrives in."""
+    message = await receive()
+    body = message.get("body", b"")
+    if not message.get("more_body", False):
+        return body
+    chunks = [body]
+    while message.get("more_body", False):
+        message = await receive()
+        chunks.append(message.get("body", b""))
+    return b"".join(chunks)
+
+
+async def _create_item(receive: Any, send: Any) -> None:
+    """Validate the JSON item in the body and echo it, or answer 422."""
+    try:
+        data = json.loads(await _read_body(receive))
+    except ValueError:
+        data = None
+    item = validate_item(data)
+    if item is None:
+        await _send(send, 422, _INVALID_HEADERS, _INVALID_BODY)
+    else:
+        await _send_json(send, item)
 
 
 async def _lifespan(receive: Any, send: Any) -> None:
@@ -84,6 +122,11 @@ async def app(scope: Scope, receive: Any, send: Any) -> None:
             await _send(send, 400, _BAD_REQUEST_HEADERS, b"Bad Request")
     elif path.startswith("/last/items/"):
         await _send_int_param(send, "item_id", path[12:])
+    elif path == "/items":
+        if scope["method"] == "POST":
+            await _create_item(receive, send)
+        else:
+            await _send(send, 405, _NOT_ALLOWED_HEADERS, b"Method Not Allowed")
     else:
         await _send(send, 404, _NOT_FOUND_HEADERS, b"Not Found")
 

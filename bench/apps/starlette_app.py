@@ -1,4 +1,9 @@
-"""The benchmark scenarios written the idiomatic Starlette way (``Route`` table, ``:int``)."""
+"""The benchmark scenarios written the idiomatic Starlette way (``Route`` table, ``:int``).
+
+Starlette has no model layer, so ``POST /items`` does what a Starlette user writes by hand:
+``await request.json()`` and the same field checks as the raw app (:func:`apps.validate_item`),
+with a 422 for an invalid body.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from apps import FILLER_ROUTES, filler_paths
+from apps import FILLER_ROUTES, filler_paths, validate_item
 
 
 async def plaintext(request: Request) -> Response:
@@ -35,6 +40,18 @@ async def item(request: Request) -> Response:
     return JSONResponse({"item_id": request.path_params["item_id"]})
 
 
+async def create(request: Request) -> Response:
+    """Validate the JSON item in the body by hand and echo it, or answer 422."""
+    try:
+        data = await request.json()
+    except ValueError:
+        data = None
+    item = validate_item(data)
+    if item is None:
+        return PlainTextResponse("Unprocessable Content", status_code=422)
+    return JSONResponse(item)
+
+
 def build(filler: int = 0) -> Starlette:
     """Build the app with ``filler`` routes in front of the scenario routes."""
     routes = [Route(path, item, methods=["GET"]) for path in filler_paths(filler)]
@@ -44,6 +61,7 @@ def build(filler: int = 0) -> Starlette:
         Route("/users/{user_id:int}", user, methods=["GET"]),
         Route("/query", query, methods=["GET"]),
         Route("/last/items/{item_id:int}", item, methods=["GET"]),
+        Route("/items", create, methods=["POST"]),
     ]
     return Starlette(routes=routes)
 
