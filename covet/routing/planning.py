@@ -83,17 +83,14 @@ def _resolve_hints(
     namespace = _namespace(handler)
     hints: dict[str, Any] = {}
     for name, parameter in signature.parameters.items():
-        annotation = parameter.annotation
-        if isinstance(annotation, str):
-            try:
-                annotation = eval(annotation, namespace)  # as typing.get_type_hints does
-            except Exception as exc:
-                raise ConfigurationError(
-                    f"Cannot resolve the annotation {annotation!r} of parameter {name!r} of "
-                    f"{_name(handler)} (route {route.path!r}): {exc}. Import the "
-                    "type at module level."
-                ) from exc
-        hints[name] = annotation
+        hints[name] = _evaluate(
+            parameter.annotation,
+            namespace,
+            lambda text, exc, name=name: (  # type: ignore[misc]
+                f"Cannot resolve the annotation {text!r} of parameter {name!r} of "
+                f"{_name(handler)} (route {route.path!r}): {exc}. Import the type at module level."
+            ),
+        )
     return signature, hints
 
 
@@ -271,17 +268,27 @@ def _return_annotation(route: BaseRoute) -> Any:
         annotation = inspect.signature(handler, eval_str=False).return_annotation
     except (TypeError, ValueError):
         return None
-    if isinstance(annotation, str):
-        namespace = _namespace(handler)
-        try:
-            annotation = eval(annotation, namespace)  # as typing.get_type_hints does
-        except Exception as exc:
-            raise ConfigurationError(
-                f"Cannot resolve the return annotation {annotation!r} of "
-                f"{route.handler_name} (route {route.path!r}): {exc}. Import the type at module "
-                "level, or pass response_model= (None to opt out)."
-            ) from exc
-    return annotation
+    return _evaluate(
+        annotation,
+        _namespace(handler) if isinstance(annotation, str) else {},
+        lambda text, exc: (
+            f"Cannot resolve the return annotation {text!r} of {route.handler_name} "
+            f"(route {route.path!r}): {exc}. Import the type at module level, or pass "
+            "response_model= (None to opt out)."
+        ),
+    )
+
+
+def _evaluate(
+    annotation: Any, namespace: dict[str, Any], message: Callable[[str, Exception], str]
+) -> Any:
+    """Evaluate a string annotation (as ``typing.get_type_hints`` does); others pass through."""
+    if not isinstance(annotation, str):
+        return annotation
+    try:
+        return eval(annotation, namespace)
+    except Exception as exc:
+        raise ConfigurationError(message(annotation, exc)) from exc
 
 
 def _contains_model(annotation: Any) -> bool:
