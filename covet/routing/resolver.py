@@ -7,7 +7,7 @@ import contextlib
 import inspect
 from collections.abc import Callable
 from contextlib import AsyncExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import InvalidOperation
 from typing import Any
 
@@ -37,7 +37,6 @@ class DependencyNode:
     plan: list[PlanEntry]
     use_cache: bool
     kind: str  # "async", "sync", "async_generator" or "generator"
-    bound: list[BoundParameter] = field(default_factory=list)
     app_scoped: bool = False
 
 
