@@ -13,7 +13,7 @@ import html
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Annotated, Any
 
 from covet import (
@@ -57,6 +57,14 @@ class AppState:
         self.items[item.id] = item
         self.next_id += 1
         return item
+
+
+@dataclass
+class MissingItem:
+    """The 404 body naming the id that has no item (documented in the OpenAPI document)."""
+
+    error: str
+    item_id: int
 
 
 class ItemNotFoundError(LookupError):
@@ -105,7 +113,24 @@ async def list_items(
     return {"items": found[:limit], "total": len(found)}
 
 
-@items.get("/items/{item_id:int}")
+# A 404 is either this app's ``MissingItem`` body or, for a path segment that is not a whole
+# number, the router's RFC 9457 problem document.
+NOT_FOUND = {
+    "description": "No item has this id.",
+    "model": MissingItem,
+    "content": {
+        "application/problem+json": {
+            "schema": {
+                "type": "object",
+                "properties": {"status": {"const": 404}, "title": {"type": "string"}},
+                "required": ["status", "title"],
+            }
+        }
+    },
+}
+
+
+@items.get("/items/{item_id:int}", responses={404: NOT_FOUND})
 async def get_item(item_id: int, store: Annotated[AppState, Depends(app_state)]) -> Item:
     """Return one item (404 through the exception handler when it does not exist)."""
     item = store.items.get(item_id)
@@ -125,7 +150,7 @@ async def create_item(item: ItemIn, store: Annotated[AppState, Depends(app_state
 
 async def item_not_found(request: Request, exc: ItemNotFoundError) -> JSONResponse:
     """Answer a missing item with a 404 JSON body naming the id."""
-    return JSONResponse({"error": str(exc), "item_id": exc.item_id}, status_code=404)
+    return JSONResponse(asdict(MissingItem(str(exc), exc.item_id)), status_code=404)
 
 
 app = CovetPy(
@@ -136,7 +161,7 @@ app = CovetPy(
 app.include_router(items, prefix="/api")
 
 
-@app.get("/")
+@app.get("/", responses={200: {"content": {"text/html": {"schema": {"type": "string"}}}}})
 async def index(request: Request) -> HTMLResponse:
     """List every endpoint of this application on an HTML page."""
     rows = []
@@ -167,7 +192,10 @@ async def get_order(order_id: uuid.UUID) -> dict[str, Any]:
     return {"order_id": order_id, "version": order_id.version}
 
 
-@app.get("/stream")
+@app.get(
+    "/stream",
+    responses={200: {"content": {"application/x-ndjson": {"schema": {"type": "string"}}}}},
+)
 async def stream(request: Request) -> StreamingResponse:
     """Stream ``?count=`` (default 5, at most 50) lines of newline-delimited JSON."""
     count_text = request.query_params.get("count", "5")

@@ -239,8 +239,12 @@ class _Builder:
         merged = {**current, **{k: v for k, v in extra.items() if k != "model"}}
         merged.setdefault("description", "Additional Response")
         if "model" in extra:
-            schema = self.registry.schema(extra["model"])
-            merged["content"] = {"application/json": {"schema": schema}}
+            # As in FastAPI, ``model`` sets the JSON schema and keeps the other media types
+            # ``content`` lists (a response that may also be, say, a problem document).
+            others = dict(merged.get("content", {}))
+            json_media = {**others.pop("application/json", {})}
+            json_media["schema"] = self.registry.schema(extra["model"])
+            merged["content"] = {"application/json": json_media, **others}
         return merged
 
     def _problem_ref(self) -> str:

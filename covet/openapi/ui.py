@@ -60,7 +60,9 @@ def redoc_html(openapi_url: str, assets_url: str, title: str) -> str:
     """Build a ReDoc page for the document at ``openapi_url``.
 
     The page loads only ``{assets_url}/redoc.standalone.js`` and links no web fonts (ReDoc
-    falls back to the system's fonts), so it works without network access.
+    falls back to the system's fonts), so it works without network access. ReDoc's side menu
+    always shows a logo from ``cdn.redoc.ly``; the page's content security policy keeps the
+    browser from fetching it (images only from the app itself, or inline).
 
     Args:
         openapi_url: URL of the OpenAPI document, as the browser should fetch it.
@@ -73,6 +75,7 @@ def redoc_html(openapi_url: str, assets_url: str, title: str) -> str:
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="img-src 'self' data: blob:">
 <title>{html.escape(title)}</title>
 <style>body {{ margin: 0; padding: 0; }}</style>
 </head>

@@ -400,3 +400,40 @@ def test_document_is_served_at_openapi_url_and_can_be_turned_off() -> None:
         return "pong"
 
     assert TestClient(hidden).get("/openapi.json").status_code == 404
+
+
+def test_extra_response_model_keeps_the_other_media_types_of_its_content() -> None:
+    # Found by schemathesis on examples/app.py: a 404 that is either the app's JSON body or the
+    # router's problem document lost its problem+json entry when ``model`` was given as well.
+    app = CovetPy()
+    problem = {"schema": {"type": "object"}}
+
+    @app.get(
+        "/items/{item_id:int}",
+        responses={
+            404: {
+                "description": "Missing",
+                "model": Item,
+                "content": {
+                    "application/problem+json": problem,
+                    "application/json": {"example": {"id": 1}},
+                },
+            }
+        },
+    )
+    async def get_item(item_id: int) -> None:
+        pass
+
+    doc = openapi_document(app)
+    validate(doc)
+    missing = doc["paths"]["/items/{item_id}"]["get"]["responses"]["404"]
+    assert missing == {
+        "description": "Missing",
+        "content": {
+            "application/json": {
+                "example": {"id": 1},
+                "schema": {"$ref": "#/components/schemas/Item"},
+            },
+            "application/problem+json": problem,
+        },
+    }
