@@ -72,9 +72,29 @@ def _finite(value: Any) -> Any:
     return value
 
 
+def _one_shot_encoder() -> Callable[[Any], str]:
+    """``_stdlib_encoder.encode`` without rebuilding the C encoder on every call."""
+    make = getattr(json.encoder, "c_make_encoder", None)  # the C accelerator, not in stubs
+    if make is None:  # pragma: no cover - CPython always has the C accelerator
+        return _stdlib_encoder.encode
+    # No circular-reference markers: a marker dict would have to be new per call (the C
+    # encoder leaves entries behind when it fails); a cycle ends in RecursionError instead.
+    chunks = make(
+        None, default, json.encoder.encode_basestring, None, ":", ",", False, False, False
+    )
+
+    def encode(value: Any) -> str:
+        return "".join(chunks(value, 0))
+
+    return encode
+
+
+_encode = _one_shot_encoder()
+
+
 def _dumps_stdlib(value: Any) -> bytes:
     try:
-        return _stdlib_encoder.encode(value).encode("utf-8")
+        return _encode(value).encode("utf-8")
     except ValueError as exc:
         if "Out of range float" not in str(exc):
             raise

@@ -6,6 +6,7 @@ import functools
 import json
 import math
 import re
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -13,6 +14,7 @@ from covet.exceptions import BadRequestError
 
 DEFAULT_MAX_DEPTH = 64
 DEFAULT_MAX_NUMBER_DIGITS = 4300  # CPython's own int-string conversion limit
+_WHITESPACE = " \t\n\r"  # JSON's insignificant whitespace (RFC 8259 section 2)
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
@@ -39,16 +41,29 @@ def _parse_float(max_digits: int) -> Any:
 
 
 @functools.lru_cache(maxsize=16)
-def _needs_number_checks(max_digits: int) -> Callable[[str], re.Match[str] | None]:
-    return re.compile(rf"[-+0-9.eE]{{{max_digits + 1},}}|[eE][-+]?0*[0-9]{{3,}}").search
+def _long_number(max_digits: int) -> Callable[[str], re.Match[str] | None]:
+    return re.compile(rf"[-+0-9.eE]{{{max_digits + 1},}}").search
 
 
 def _reject_constant(name: str) -> Any:
     raise BadRequestError(f"Invalid JSON: {name} is not allowed.")
 
 
-# PERF: json.loads with any keyword builds a new decoder per call; this one is reused.
-_FAST_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+@functools.lru_cache(maxsize=16)
+def _careful_decoder(max_digits: int) -> json.JSONDecoder:
+    return json.JSONDecoder(
+        parse_int=_parse_int(max_digits),
+        parse_float=_parse_float(max_digits),
+        parse_constant=_reject_constant,
+    )
+
+
+# PERF: json.loads with any keyword builds a new decoder per call; this one is reused. Its
+# only Python callback is per float (to refuse "1e999", which overflows to infinity); ints
+# stay in C, which is safe wherever no number can be longer than the digit limit.
+_FINITE_DECODER = json.JSONDecoder(
+    parse_float=_parse_float(sys.maxsize), parse_constant=_reject_constant
+)
 
 
 def check_depth(body: bytes | str, max_depth: int) -> None:
@@ -95,20 +110,13 @@ def parse_json(
         text = body.decode("utf-8") if isinstance(body, bytes) else body
     except UnicodeDecodeError as exc:
         raise BadRequestError("Request body is not valid UTF-8.") from exc
-    # PERF: per-number Python callbacks make json.loads several times slower, so they are
-    # only installed when the text could hold an over-long number or an exponent that
-    # overflows to infinity (a match inside a string merely takes the careful path).
-    careful = _needs_number_checks(max_number_digits)(text) is not None
+    # PERF: a per-int Python callback makes json.loads several times slower, so the digit
+    # checks are only installed when the text could hold an over-long number (a match inside
+    # a string merely takes the careful path).
+    careful = len(text) > max_number_digits and _long_number(max_number_digits)(text)
+    decoder = _careful_decoder(max_number_digits) if careful else _FINITE_DECODER
     try:
-        document = (
-            json.JSONDecoder(
-                parse_int=_parse_int(max_number_digits),
-                parse_float=_parse_float(max_number_digits),
-                parse_constant=_reject_constant,
-            ).decode(text)
-            if careful
-            else _FAST_DECODER.decode(text)
-        )
+        document = _decode(decoder, text)
     except json.JSONDecodeError as exc:
         raise BadRequestError(
             f"Invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}."
@@ -120,6 +128,21 @@ def parse_json(
     # PERF: only documents with a surrogate escape need the walk.
     if "\\u" in text and _SURROGATE_ESCAPE.search(text):
         _reject_lone_surrogates(document)
+    return document
+
+
+def _decode(decoder: json.JSONDecoder, text: str) -> Any:
+    """``decoder.decode(text)`` without its two Python-level layers and regex matches."""
+    start = len(text) - len(text.lstrip(_WHITESPACE))
+    try:
+        # scan_once: the C scanner every JSONDecoder builds (not in typeshed's stubs).
+        document, end = decoder.scan_once(text, start)  # type: ignore[attr-defined]
+    except StopIteration as exc:
+        raise json.JSONDecodeError("Expecting value", text, exc.value) from None
+    if end != len(text):
+        rest = len(text[end:].lstrip(_WHITESPACE))
+        if rest:
+            raise json.JSONDecodeError("Extra data", text, len(text) - rest)
     return document
 
 

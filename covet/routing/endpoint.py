@@ -11,15 +11,14 @@ from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack
 from typing import Any
 
-from covet import _json
-from covet._types import ASGIApp, Message, Receive, Scope, Send
-from covet.background import BackgroundTask
+from covet._types import ASGIApp, Receive, Scope, Send
 from covet.concurrency import run_in_threadpool
 from covet.exceptions import ConfigurationError
 from covet.limits import Limits
 from covet.params import Depends
 from covet.requests import Request
-from covet.responses.base import _NO_BODY_STATUS, Response
+from covet.responses.base import Response
+from covet.routing.json_body import compile_json_body
 from covet.routing.planning import Overrides, plan_arguments, plan_dependency, plan_response
 from covet.routing.resolver import (
     BOUND,
@@ -30,10 +29,9 @@ from covet.routing.resolver import (
     Resolution,
     uses_generators,
 )
+from covet.routing.results import Serializer, response_messages, send_result
 from covet.routing.routes import Route, WebSocketRoute
 from covet.websockets import WebSocket
-
-_JSON_HEADER = (b"content-type", b"application/json")
 
 
 def _is_async_callable(func: Any) -> bool:
@@ -65,8 +63,6 @@ def compile_http(
     )
     call = handler if _is_async_callable(handler) else _threaded(handler)
     serialize = plan_response(route)
-    if serialize is not None:
-        call = _serialized(call, serialize)
     status = route.status_code or 200
     sources = {source for _, source, _ in plan}
 
@@ -92,6 +88,8 @@ def compile_http(
                     kwargs = {**scope["path_params"]} if takes_path else {}
                     kwargs[request_name] = request
                     result = await call(**kwargs)
+                if serialize is not None and not isinstance(result, Response):
+                    result = serialize(result)
                 messages = response_messages(result, status, scope["method"])
                 if messages is None:
                     await result(scope, receive, send)
@@ -106,6 +104,15 @@ def compile_http(
                     await request.close()
 
         return run_direct
+
+    bound = [spec for _, source, spec in plan if source == BOUND]
+    if (
+        sources <= {PATH, BOUND}
+        and len(path_entries) == len(route.template.convertors)
+        and len(bound) == 1
+        and bound[0].source == "body"
+    ):
+        return compile_json_body(call, serialize, status, bound[0], takes_path, limits)
 
     def make_request(scope: Scope, receive: Receive, send: Send) -> Request:
         return Request(scope, receive, limits)
@@ -123,13 +130,13 @@ def compile_http(
                 # PERF: only path values, the request and background tasks: no awaits needed
                 # to gather them, and no extra coroutine level.
                 result = await call(**resolution.direct_arguments(handler_plan))
-                await send_result(result, status, scope, receive, send)
+                await send_result(result, status, scope, receive, send, serialize)
             elif stack is not None:
                 # Generator dependencies are torn down after the response (or the error).
                 async with stack:
-                    await _respond(resolution, side_effects, handler_plan, call, status)
+                    await _respond(resolution, side_effects, handler_plan, call, status, serialize)
             else:
-                await _respond(resolution, side_effects, handler_plan, call, status)
+                await _respond(resolution, side_effects, handler_plan, call, status, serialize)
         finally:
             request = resolution.connection
             if isinstance(request, Request) and request._form is not None:
@@ -146,11 +153,14 @@ async def _respond(
     plan: list[PlanEntry],
     call: Callable[..., Awaitable[Any]],
     status: int,
+    serialize: Serializer | None,
 ) -> None:
     for _, _, node in side_effects:
         await resolution.solve(node)
     result = await call(**await resolution.arguments(plan))
-    await send_result(result, status, resolution.scope, resolution.receive, resolution.send)
+    await send_result(
+        result, status, resolution.scope, resolution.receive, resolution.send, serialize
+    )
 
 
 def _with_dependencies(
@@ -200,66 +210,8 @@ def compile_websocket(
     return run_websocket
 
 
-def _serialized(
-    call: Callable[..., Awaitable[Any]], serialize: Callable[[Any], Any]
-) -> Callable[..., Awaitable[Any]]:
-    async def call_and_filter(**kwargs: Any) -> Any:
-        result = await call(**kwargs)
-        return result if isinstance(result, Response) else serialize(result)
-
-    return call_and_filter
-
-
 def _threaded(func: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
     async def call_in_thread(**kwargs: Any) -> Any:
         return await run_in_threadpool(func, **kwargs)
 
     return call_in_thread
-
-
-def response_messages(
-    result: Any, status: int, method: str
-) -> tuple[Message, Message, BackgroundTask | None] | None:
-    """The start and body messages (and background task) for a handler's return value.
-
-    Returns ``None`` for a Response subclass with its own ``__call__`` (streams, files),
-    which must be called instead. Everything else that is not a Response becomes JSON.
-    """
-    if type(result) is dict or not isinstance(result, Response):
-        if result is None and status in _NO_BODY_STATUS:
-            return _start(status, []), _EMPTY_BODY, None
-        body = _json.dumps(result)
-        headers = [_JSON_HEADER, (b"content-length", str(len(body)).encode("ascii"))]
-        return _start(status, headers), _body(body, method), None
-    if type(result).__call__ is not _RESPONSE_CALL:
-        return None
-    return (
-        _start(result.status_code, result.raw_headers),
-        _body(result.body, method),
-        result.background,
-    )
-
-
-def _start(status: int, headers: list[tuple[bytes, bytes]]) -> Message:
-    return {"type": "http.response.start", "status": status, "headers": headers}
-
-
-def _body(body: bytes, method: str) -> Message:
-    return {"type": "http.response.body", "body": b"" if method == "HEAD" else body}
-
-
-_EMPTY_BODY: Message = {"type": "http.response.body", "body": b""}
-_RESPONSE_CALL = Response.__call__
-
-
-async def send_result(result: Any, status: int, scope: Scope, receive: Receive, send: Send) -> None:
-    """Send a handler's return value: Responses pass through, anything else becomes JSON."""
-    messages = response_messages(result, status, scope["method"])
-    if messages is None:
-        await result(scope, receive, send)
-        return
-    start, body, background = messages
-    await send(start)
-    await send(body)
-    if background is not None:
-        await background()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from covet.validation._codegen import unchanged_type
 from covet.validation.errors import ValidationError, ValidationIssue, invalid
 
 Validator = Callable[[Any], Any]
@@ -20,8 +21,17 @@ def _items(value: Any, what: str, sets: bool = False) -> Sequence[Any]:
 
 def list_validator(item: Validator) -> Validator:
     """Validate every item of a JSON array (or tuple), collecting every bad item's issues."""
+    exact = unchanged_type(item)
 
     def validate_list(value: Any) -> list[Any]:
+        if exact is not None and type(value) is list:
+            # PERF: a list of values its item validator would return unchanged (``list[str]``
+            # holding only strs) is the result as it is.
+            for raw in value:
+                if type(raw) is not exact:
+                    break
+            else:
+                return value
         items = _items(value, "list")
         out: list[Any] = []
         issues: list[ValidationIssue] = []

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from covet.validation._codegen import fast_model_validator
 from covet.validation.errors import Loc, ValidationError, ValidationIssue, invalid
 
 Validator = Callable[[Any], Any]
@@ -60,7 +61,7 @@ def dataclass_validator(cls: type[Any], fields: Sequence[FieldPlan]) -> Validato
         except ValueError as exc:
             raise invalid(f"Value error, {exc}", "value_error") from None
 
-    return validate_dataclass
+    return fast_model_validator(cls, _field_specs(fields), validate_dataclass)
 
 
 def typeddict_validator(name: str, fields: Sequence[FieldPlan]) -> Validator:
@@ -72,7 +73,11 @@ def typeddict_validator(name: str, fields: Sequence[FieldPlan]) -> Validator:
             raise ValidationError(issues)
         return out
 
-    return validate_typeddict
+    return fast_model_validator(None, _field_specs(fields), validate_typeddict)
+
+
+def _field_specs(fields: Sequence[FieldPlan]) -> list[tuple[str, Validator, bool]]:
+    return [(plan.name, plan.validate, plan.required) for plan in fields]
 
 
 def is_pydantic_model(annotation: Any) -> bool:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from covet.validation._codegen import passes_unchanged
 from covet.validation.errors import invalid
 
 Validator = Callable[[Any], Any]
@@ -39,7 +40,7 @@ def str_validator(mode: str) -> Validator:
             return str(value)
         raise invalid("Input should be a valid string", "string_type")
 
-    return validate_str
+    return passes_unchanged(validate_str, str)
 
 
 def int_validator(mode: str) -> Validator:
@@ -60,7 +61,7 @@ def int_validator(mode: str) -> Validator:
             return int(value)
         raise invalid("Input should be a valid integer", "int_type")
 
-    return validate_int
+    return passes_unchanged(validate_int, int)
 
 
 def float_validator(mode: str, allow_inf_nan: bool) -> Validator:
@@ -106,7 +107,7 @@ def bool_validator(mode: str) -> Validator:
             )
         raise invalid("Input should be a valid boolean", "bool_type")
 
-    return validate_bool
+    return passes_unchanged(validate_bool, bool)
 
 
 def bytes_validator(mode: str) -> Validator:

@@ -19,6 +19,7 @@ from typing import Any
 
 from covet._json import iso_duration
 from covet.validation import models as m
+from covet.validation._codegen import fast_fields_serializer
 from covet.validation._typing import (
     ABSTRACT_ORIGINS,
     NoneType,
@@ -141,6 +142,8 @@ class _SerializerCompiler:
             origin is tuple and (not args or (len(args) == 2 and args[1] is Ellipsis))
         ):
             item = self.build(args[0]) if args else to_jsonable
+            if item is _identity:
+                return list
             return lambda value: [item(v) for v in value]
         if origin is tuple:
             items = [self.build(a) for a in args]
@@ -173,6 +176,10 @@ class _SerializerCompiler:
         finally:
             del self.building[cls]
         serializer = _fields_serializer(cls.__name__, specs)
+        if all(required for _, _, required in specs):
+            fields = [(name, serialize) for name, serialize, _ in specs]
+            source = None if is_td else cls
+            serializer = fast_fields_serializer(source, fields, serializer, _identity)
         cell.append(serializer)
         return serializer
 

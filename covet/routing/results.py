@@ -1,0 +1,75 @@
+"""Turning a handler's return value into the ASGI messages of its response."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from covet import _json
+from covet._types import Message, Receive, Scope, Send
+from covet.background import BackgroundTask
+from covet.responses.base import _NO_BODY_STATUS, Response
+
+_JSON_HEADER = (b"content-type", b"application/json")
+Serializer = Callable[[Any], Any]
+"""A route's response model compiled: filters a handler's result into JSON-able data."""
+
+
+def response_messages(
+    result: Any, status: int, method: str
+) -> tuple[Message, Message, BackgroundTask | None] | None:
+    """The start and body messages (and background task) for a handler's return value.
+
+    Returns ``None`` for a Response subclass with its own ``__call__`` (streams, files),
+    which must be called instead. Everything else that is not a Response becomes JSON.
+    """
+    if type(result) is dict or not isinstance(result, Response):
+        if result is None and status in _NO_BODY_STATUS:
+            return _start(status, []), _EMPTY_BODY, None
+        body = _json.dumps(result)
+        headers = [_JSON_HEADER, (b"content-length", str(len(body)).encode("ascii"))]
+        return _start(status, headers), _body(body, method), None
+    if type(result).__call__ is not _RESPONSE_CALL:
+        return None
+    return (
+        _start(result.status_code, result.raw_headers),
+        _body(result.body, method),
+        result.background,
+    )
+
+
+def _start(status: int, headers: list[tuple[bytes, bytes]]) -> Message:
+    return {"type": "http.response.start", "status": status, "headers": headers}
+
+
+def _body(body: bytes, method: str) -> Message:
+    return {"type": "http.response.body", "body": b"" if method == "HEAD" else body}
+
+
+_EMPTY_BODY: Message = {"type": "http.response.body", "body": b""}
+_RESPONSE_CALL = Response.__call__
+
+
+async def send_result(
+    result: Any,
+    status: int,
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+    serialize: Serializer | None = None,
+) -> None:
+    """Send a handler's return value: Responses pass through, anything else becomes JSON.
+
+    ``serialize`` (the route's response model) filters a result that is not a Response.
+    """
+    if serialize is not None and not isinstance(result, Response):
+        result = serialize(result)
+    messages = response_messages(result, status, scope["method"])
+    if messages is None:
+        await result(scope, receive, send)
+        return
+    start, body, background = messages
+    await send(start)
+    await send(body)
+    if background is not None:
+        await background()
