@@ -12,7 +12,7 @@ from urllib.parse import quote
 from covet._request_id import request_id
 from covet._types import ASGIApp, Message, Receive, Scope, Send
 from covet.concurrency import run_in_threadpool
-from covet.exceptions import HTTPException, WebSocketException
+from covet.exceptions import ClientDisconnectError, HTTPException, WebSocketException
 from covet.requests import Request
 from covet.responses.base import JSONResponse, Response
 from covet.responses.problem import ProblemResponse
@@ -157,6 +157,10 @@ class ErrorMiddleware:
             exc: The exception that escaped the wrapped application.
             started: Whether ``http.response.start`` had already been sent.
         """
+        if isinstance(exc, ClientDisconnectError):
+            # Nobody is left to answer, and nothing went wrong on the server.
+            logger.info("Client disconnected during %s %s", scope.get("method"), scope.get("path"))
+            return
         response = await self._handled_response(scope, receive, exc)
         if response is None and not self.catch_all:
             raise exc

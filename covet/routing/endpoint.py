@@ -155,9 +155,9 @@ async def _respond(
     status: int,
     serialize: Serializer | None,
 ) -> None:
-    for _, _, node in side_effects:
-        await resolution.solve(node)
-    result = await call(**await resolution.arguments(plan))
+    # Side effects and the handler's arguments are resolved together, so one 422 lists the
+    # parameter issues of every dependency and of the handler.
+    result = await call(**await resolution.arguments(plan, side_effects))
     await send_result(
         result, status, resolution.scope, resolution.receive, resolution.send, serialize
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from decimal import InvalidOperation
@@ -14,9 +14,10 @@ from typing import Any
 from covet._types import Message, Receive, Scope, Send
 from covet.background import BackgroundTasks
 from covet.concurrency import run_in_threadpool
-from covet.exceptions import ConfigurationError, HTTPException
+from covet.exceptions import ConfigurationError
 from covet.requests import HTTPConnection
 from covet.routing.binding import BoundParameter, bind
+from covet.validation import RequestValidationError, ValidationIssue
 
 # Argument sources, in the order a plan lists them.
 PATH = "path"
@@ -27,6 +28,9 @@ BOUND = "bound"
 DEPENDS = "depends"
 
 PlanEntry = tuple[str, str, Any]
+
+# The value of a dependency not called because the request failed validation.
+_UNAVAILABLE: Any = object()
 
 
 @dataclass(eq=False, slots=True)
@@ -97,30 +101,93 @@ class Resolution:
                 kwargs[name] = self.tasks
         return kwargs
 
-    async def arguments(self, plan: list[PlanEntry]) -> dict[str, Any]:
-        """Produce keyword arguments for one planned callable."""
-        kwargs = self.direct_arguments(plan)
+    async def arguments(
+        self, plan: list[PlanEntry], effects: Sequence[PlanEntry] = ()
+    ) -> dict[str, Any]:
+        """Produce keyword arguments for one planned callable, after running ``effects``.
+
+        Every dependency in the tree (``effects`` first, then those in ``plan``) and the
+        callable's own parameters are bound before anything is refused, so one 422 lists
+        every parameter issue. After the first issue no further dependency is called: only
+        parameters are still checked. Anything a called dependency raises (an
+        ``HTTPException``, or a ``RequestValidationError`` of its own) propagates at once.
+
+        Raises:
+            RequestValidationError: with the issues of every level, dependencies' first in
+                plan order, each reported once.
+        """
+        issues: list[ValidationIssue] = []
+        for _, _, node in effects:
+            await self._solve(node, issues)
+        kwargs = await self._gather(plan, issues)
+        if issues:
+            raise RequestValidationError(dict.fromkeys(issues))
+        return kwargs
+
+    async def solve(self, node: DependencyNode) -> Any:
+        """Run one dependency (once per request when cached; once per app when app-scoped).
+
+        Raises:
+            RequestValidationError: with every parameter issue in the dependency's tree.
+        """
+        issues: list[ValidationIssue] = []
+        value = await self._solve(node, issues)
+        if issues:
+            raise RequestValidationError(dict.fromkeys(issues))
+        return value
+
+    async def create(self, node: DependencyNode) -> Any:
+        """Call the dependency with its resolved arguments, registering any teardown.
+
+        Raises:
+            RequestValidationError: with every parameter issue in the dependency's tree.
+        """
+        issues: list[ValidationIssue] = []
+        value = await self._create(node, issues)
+        if issues:
+            raise RequestValidationError(dict.fromkeys(issues))
+        return value
+
+    async def _gather(self, plan: list[PlanEntry], issues: list[ValidationIssue]) -> dict[str, Any]:
+        """Keyword arguments for ``plan``, adding binding failures to ``issues``.
+
+        The result is incomplete when ``issues`` is not empty; it must not be used then.
+        """
+        try:
+            kwargs = self.direct_arguments(plan)
+        except RequestValidationError as exc:  # a path value its annotation cannot take
+            issues.extend(exc.issues)
+            kwargs = {}
         bound: list[BoundParameter] = []
         for name, source, spec in plan:
             if source == BOUND:
                 bound.append(spec)
             elif source == DEPENDS:
-                kwargs[name] = await self.solve(spec)
+                value = await self._solve(spec, issues)
+                if name is not None:  # ``None``: run for its effect only
+                    kwargs[name] = value
         if bound:
-            kwargs.update(await bind(bound, self.get_connection()))
+            try:
+                kwargs.update(await bind(bound, self.get_connection()))
+            except RequestValidationError as exc:
+                issues.extend(exc.issues)
         return kwargs
 
-    async def solve(self, node: DependencyNode) -> Any:
-        """Run one dependency (once per request when cached; once per app when app-scoped)."""
+    async def _solve(self, node: DependencyNode, issues: list[ValidationIssue]) -> Any:
         if node.app_scoped:
-            return await app_scope_of(self.scope).get(node)
+            # App-scoped providers take no request data, so they cannot add issues; like any
+            # dependency they are not called once the request is already refused.
+            return _UNAVAILABLE if issues else await app_scope_of(self.scope).get(node)
         if node.use_cache and node.call in self.cache:
             return self.cache[node.call]
-        return await self.create(node)
+        return await self._create(node, issues)
 
-    async def create(self, node: DependencyNode) -> Any:
-        """Call the dependency with its resolved arguments, registering any teardown."""
-        kwargs = await self.arguments(node.plan)
+    async def _create(self, node: DependencyNode, issues: list[ValidationIssue]) -> Any:
+        kwargs = await self._gather(node.plan, issues)
+        if issues:
+            # The request will get a 422: this dependency is not called, and its (missing)
+            # value is not cached, so a shared one is bound again and its issues deduplicated.
+            return _UNAVAILABLE
         kind = node.kind
         if kind == "async":
             value = await node.call(**kwargs)
@@ -227,6 +294,9 @@ def _cast_path(name: str, value: str, cast: Callable[[str], Any]) -> Any:
         return cast(value)
     except (ValueError, InvalidOperation):
         kind = getattr(cast, "__name__", "value")
-        raise HTTPException(
-            422, f"Path parameter {name!r} must be a valid {kind}, got {value!r}."
-        ) from None
+        issue = ValidationIssue(
+            ("path", name),
+            f"Input should be a valid {kind}, got {value!r}",
+            f"{kind.lower()}_parsing",
+        )
+        raise RequestValidationError([issue]) from None

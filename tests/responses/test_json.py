@@ -115,3 +115,25 @@ def test_typical_payloads_take_the_fast_path(monkeypatch: pytest.MonkeyPatch) ->
 def test_timedelta_is_an_iso_8601_duration(delta: datetime.timedelta, expected: bytes) -> None:
     assert _json.dumps(delta) == expected
     assert _json._dumps_stdlib(delta) == expected
+
+
+@pytest.mark.parametrize("value", CASES, ids=[f"case{i}" for i in range(len(CASES))])
+def test_reused_c_encoder_matches_a_fresh_stdlib_encoder(value: Any) -> None:
+    fresh = json.JSONEncoder(
+        ensure_ascii=False, separators=(",", ":"), allow_nan=False, default=_json.default
+    )
+    assert _json._dumps_stdlib(value) == fresh.encode(value).encode()
+
+
+def test_encoder_is_reusable_after_a_failure() -> None:
+    shared = [1]
+    with pytest.raises(TypeError):
+        _json._dumps_stdlib({"a": shared, "b": object()})
+    assert _json._dumps_stdlib({"a": shared, "again": shared}) == b'{"a":[1],"again":[1]}'
+
+
+def test_a_cycle_is_an_error_not_a_hang() -> None:
+    cycle: list[Any] = []
+    cycle.append(cycle)
+    with pytest.raises(RecursionError):
+        _json._dumps_stdlib(cycle)
