@@ -1,9 +1,13 @@
 """Turning type hints into JSON Schema (2020-12, as OpenAPI 3.1 uses) with shared components.
 
-Models (dataclasses, TypedDicts, pydantic models) become ``#/components/schemas/Name``
-references, each class defined once. Names are stable and collision-safe: the first class
-registered under a name keeps it, a different class with the same ``__name__`` gets its module
-prefixed (``other_module__Item``), then a counter if that is taken too.
+Models (dataclasses, TypedDicts, pydantic models, msgspec Structs) become
+``#/components/schemas/Name`` references, each class defined once. Names are stable and
+collision-safe: the first class registered under a name keeps it, a different class with the same
+``__name__`` gets its module prefixed (``other_module__Item``), then a counter if that is taken too.
+
+pydantic models and msgspec Structs are described by their own library (the one that validates
+them); msgspec's components are renamed to this registry's names, so a Struct nested in two models
+is one component and two ``Item`` Structs from two modules stay apart.
 
 Choices made where JSON has no native type: ``bytes`` is a (UTF-8) string, ``Decimal`` a string
 with ``format: decimal`` (how CovetPy serialises it; numbers are also accepted on input).
@@ -15,6 +19,8 @@ import dataclasses
 import datetime
 import decimal
 import enum
+import re
+import sys
 import types
 import typing
 import uuid
@@ -22,11 +28,15 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from covet.validation import Constraints
-from covet.validation.models import is_pydantic_model
+from covet.validation.models import is_msgspec_struct, is_pydantic_model
 
 Schema = dict[str, Any]
 
 REF_PREFIX = "#/components/schemas/"
+# msgspec's $refs are written with this placeholder, then rewritten to the registry's names.
+_MSGSPEC_PREFIX = "msgspec:"
+_MSGSPEC_NAMED = ("StructType", "TypedDictType", "DataclassType", "NamedTupleType", "EnumType")
+_NOT_IN_NAME = re.compile(r"[^A-Za-z0-9_.-]")
 
 _SCALARS: dict[Any, Schema] = {
     str: {"type": "string"},
@@ -121,8 +131,9 @@ class SchemaRegistry:
         name = self._names.get(cls)
         if name is not None:
             return name
-        base = getattr(cls, "__name__", "Model")
-        candidates = [base, f"{cls.__module__.replace('.', '_')}__{base}"]
+        base = _NOT_IN_NAME.sub("_", _class_name(cls))
+        module = str(getattr(cls, "__module__", "")).replace(".", "_")
+        candidates = [base, f"{module}__{base}"]
         taken = set(self._names.values()) | set(self.components)
         name = next((c for c in candidates if c not in taken), None)
         counter = 2
@@ -196,6 +207,8 @@ class SchemaRegistry:
                     return dict(_SCALARS[base])
         if dataclasses.is_dataclass(cls) or typing.is_typeddict(cls) or is_pydantic_model(cls):
             return self._component(cls)
+        if is_msgspec_struct(cls):
+            return self._component(cls)
         return {}
 
     def _component(self, cls: type) -> Schema:
@@ -208,6 +221,8 @@ class SchemaRegistry:
         self.components[name] = {}
         if is_pydantic_model(cls):
             self.components[name] = self._pydantic(cls)
+        elif is_msgspec_struct(cls):
+            self.components[name] = self._msgspec(cls)
         else:
             self.components[name] = self._fields(cls)
         return ref
@@ -216,6 +231,35 @@ class SchemaRegistry:
         schema: Schema = model.model_json_schema(ref_template=REF_PREFIX + "{model}")
         for def_name, definition in schema.pop("$defs", {}).items():
             self.components.setdefault(def_name, definition)
+        return schema
+
+    def _msgspec(self, struct: type) -> Schema:
+        """msgspec's schema of ``struct``; the classes it names become components here too."""
+        msgspec = sys.modules["msgspec"]
+        try:
+            classes = _msgspec_classes(msgspec, struct)
+            refs, components = msgspec.json.schema_components(
+                classes, schema_hook=self._msgspec_hook, ref_template=_MSGSPEC_PREFIX + "{name}"
+            )
+        except (TypeError, NameError):  # a field type msgspec cannot resolve or describe
+            return {}
+        keys = [ref["$ref"].removeprefix(_MSGSPEC_PREFIX) for ref in refs]
+        names = {key: self.name_of(cls) for key, cls in zip(keys, classes, strict=True)}
+        for key in components.keys() - names.keys():
+            # A named kind of type the walk does not know (a newer msgspec): never shared.
+            names[key] = self.name_of((struct, key))
+        renames = {_MSGSPEC_PREFIX + key: REF_PREFIX + name for key, name in names.items()}
+        for key, definition in components.items():
+            if key != keys[0]:
+                # The first schema of a class wins (a dataclass may be described here already).
+                self.components.setdefault(names[key], _renamed(definition, renames))
+        return typing.cast(Schema, _renamed(components[keys[0]], renames))
+
+    def _msgspec_hook(self, cls: type) -> Schema:
+        """Describe for msgspec a type it does not know (a pydantic model, say)."""
+        schema = self._schema(cls)
+        if not schema:
+            raise NotImplementedError(cls)
         return schema
 
     def _fields(self, cls: type) -> Schema:
@@ -240,6 +284,61 @@ class SchemaRegistry:
         if required:
             schema["required"] = required
         return schema
+
+
+def _class_name(cls: Any) -> str:
+    """``Item``, or ``Page[Item]`` for a parametrised generic (as msgspec names them)."""
+    if isinstance(cls, tuple):  # (struct, msgspec's key) for a type the registry cannot see
+        return str(cls[-1])
+    origin = typing.get_origin(cls)
+    if origin is None:
+        return str(getattr(cls, "__name__", "Model"))
+    args = ", ".join(_class_name(arg) for arg in typing.get_args(cls))
+    return f"{_class_name(origin)}[{args}]"
+
+
+def _msgspec_classes(msgspec: Any, struct: type) -> list[Any]:
+    """Every class msgspec makes a component of to describe ``struct``, ``struct`` first."""
+    mi = msgspec.inspect
+    named = tuple(getattr(mi, kind) for kind in _MSGSPEC_NAMED)
+    found: dict[Any, None] = {}
+
+    def visit(node: Any) -> None:
+        if isinstance(node, tuple):
+            for item in node:
+                visit(item)
+            return
+        if not isinstance(node, mi.Type | mi.Field):
+            return
+        if isinstance(node, named):
+            if node.cls in found:
+                return
+            found[node.cls] = None
+        for field in msgspec.structs.fields(node):
+            visit(getattr(node, field.name))
+
+    visit(mi.type_info(struct))
+    return list(found)
+
+
+def _renamed(node: Any, refs: Mapping[str, str]) -> Any:
+    """``node`` with msgspec's placeholder references (``$ref``, discriminator mapping) renamed.
+
+    Tuples (msgspec leaves a tuple default as one) become lists: plain JSON data, like the rest.
+    """
+    if isinstance(node, list | tuple):
+        return [_renamed(item, refs) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {key: _renamed(value, refs) for key, value in node.items()}
+    ref = out.get("$ref")
+    if isinstance(ref, str):
+        out["$ref"] = refs.get(ref, ref)
+    discriminator = out.get("discriminator")
+    if isinstance(discriminator, dict) and isinstance(discriminator.get("mapping"), dict):
+        mapping = {tag: refs.get(ref, ref) for tag, ref in discriminator["mapping"].items()}
+        out["discriminator"] = {**discriminator, "mapping": mapping}
+    return out
 
 
 def _with_default(schema: Schema, default: Any) -> Schema:

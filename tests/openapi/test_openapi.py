@@ -437,3 +437,187 @@ def test_extra_response_model_keeps_the_other_media_types_of_its_content() -> No
             "application/problem+json": problem,
         },
     }
+
+
+REF = "#/components/schemas/"
+
+
+def _resolve(doc: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    ref = schema["$ref"]
+    assert ref.startswith(REF)
+    resolved: dict[str, Any] = doc["components"]["schemas"][ref.removeprefix(REF)]
+    return resolved
+
+
+def _refs(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        own = [node["$ref"]] if isinstance(node.get("$ref"), str) else []
+        return own + [ref for value in node.values() for ref in _refs(value)]
+    if isinstance(node, list):
+        return [ref for item in node for ref in _refs(item)]
+    return []
+
+
+def msgspec_shop() -> CovetPy:
+    msgspec = pytest.importorskip("msgspec")
+
+    class Tag(msgspec.Struct):
+        label: Annotated[str, msgspec.Meta(min_length=1, max_length=20)]
+
+    class Product(msgspec.Struct):
+        """A product on sale."""
+
+        name: str
+        price: Annotated[float, msgspec.Meta(gt=0)]
+        tags: list[Tag]
+        stock: int = 0
+
+    class Receipt(msgspec.Struct):
+        product: Product
+        total: float
+
+    app = CovetPy()
+
+    @app.post("/products", status_code=201)
+    async def create_product(product: Product) -> Receipt:
+        return Receipt(product=product, total=product.price)
+
+    return app
+
+
+def test_msgspec_structs_get_components_from_msgspec() -> None:
+    doc = openapi_document(msgspec_shop())
+    validate(doc)
+    operation = doc["paths"]["/products"]["post"]
+    body = operation["requestBody"]["content"]["application/json"]["schema"]
+    assert body == {"$ref": "#/components/schemas/Product"}
+    response = operation["responses"]["201"]["content"]["application/json"]["schema"]
+    assert response == {"$ref": "#/components/schemas/Receipt"}
+    schemas = doc["components"]["schemas"]
+    assert {"Product", "Receipt", "Tag"} <= set(schemas)
+    product = _resolve(doc, body)
+    assert product["description"] == "A product on sale."
+    assert product["required"] == ["name", "price", "tags"]
+    assert product["properties"]["price"] == {"type": "number", "exclusiveMinimum": 0}
+    assert product["properties"]["stock"] == {"type": "integer", "default": 0}
+    assert product["properties"]["tags"] == {
+        "type": "array",
+        "items": {"$ref": "#/components/schemas/Tag"},
+    }
+    receipt = _resolve(doc, response)
+    assert receipt["required"] == ["product", "total"]
+    assert receipt["properties"]["product"] == {"$ref": "#/components/schemas/Product"}
+    assert schemas["Tag"]["properties"]["label"] == {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 20,
+    }
+    for ref in _refs(doc):
+        assert _resolve(doc, {"$ref": ref})
+
+
+def test_msgspec_struct_body_works_end_to_end() -> None:
+    from covet.testing import TestClient
+
+    client = TestClient(msgspec_shop())
+    good = {"name": "pen", "price": 2.5, "tags": [{"label": "office"}]}
+    created = client.post("/products", json=good)
+    assert created.status_code == 201
+    assert created.json() == {"product": {**good, "stock": 0}, "total": 2.5}
+    bad = client.post("/products", json={"name": "pen", "price": 0, "tags": []})
+    assert bad.status_code == 422
+    assert bad.json()["errors"][0]["loc"][-1] == "price"
+
+
+def test_msgspec_structs_with_one_name_get_two_components() -> None:
+    msgspec = pytest.importorskip("msgspec")
+
+    class Item(msgspec.Struct):
+        id: int
+
+    OtherStructItem = msgspec.defstruct("Item", [("label", str)], module="shop.other")
+
+    class Both(msgspec.Struct):
+        mine: Item
+        theirs: OtherStructItem  # type: ignore[valid-type]
+
+    class Again(msgspec.Struct):
+        theirs: OtherStructItem  # type: ignore[valid-type]
+        mine: list[Item]
+
+    app = CovetPy()
+
+    @app.post("/both")
+    async def both(body: Both) -> Again:
+        return Again(theirs=body.theirs, mine=[body.mine])
+
+    @app.get("/dataclass")
+    async def dataclass_item() -> OtherItem:  # type: ignore[valid-type]
+        return OtherItem("x")
+
+    doc = openapi_document(app)
+    validate(doc)
+    schemas = doc["components"]["schemas"]
+    assert {"Item", "shop_other__Item", "shop_other__Item_2", "Both", "Again"} <= set(schemas)
+    both_schema = schemas["Both"]["properties"]
+    assert both_schema["mine"] == {"$ref": "#/components/schemas/Item"}
+    assert both_schema["theirs"] == {"$ref": "#/components/schemas/shop_other__Item"}
+    again = schemas["Again"]["properties"]
+    assert again["theirs"] == both_schema["theirs"]
+    assert again["mine"]["items"] == both_schema["mine"]
+    assert schemas["Item"]["properties"] == {"id": {"type": "integer"}}
+    assert schemas["shop_other__Item"]["properties"] == {"label": {"type": "string"}}
+    dataclass_ref = doc["paths"]["/dataclass"]["get"]["responses"]["200"]["content"]
+    assert dataclass_ref["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/shop_other__Item_2"
+    }
+    for ref in _refs(doc):
+        assert _resolve(doc, {"$ref": ref})
+
+
+def test_msgspec_struct_refers_to_registry_components() -> None:
+    msgspec = pytest.importorskip("msgspec")
+    pydantic = pytest.importorskip("pydantic")
+
+    class Owner(pydantic.BaseModel):
+        name: str
+
+    class A(msgspec.Struct, tag=True):
+        a: int
+
+    class B(msgspec.Struct, tag=True):
+        b: int
+
+    class Box(msgspec.Struct):
+        owner: Owner
+        point: Point
+        color: Color
+        content: A | B
+        pair: tuple[int, bytes] = (1, b"")
+
+    registry = SchemaRegistry()
+    assert registry.schema(Point) == {"$ref": "#/components/schemas/Point"}
+    assert registry.schema(Box) == {"$ref": "#/components/schemas/Box"}
+    box = registry.components["Box"]["properties"]
+    assert box["owner"] == {"$ref": "#/components/schemas/Owner"}
+    assert box["point"] == {"$ref": "#/components/schemas/Point"}
+    assert box["content"]["discriminator"]["mapping"] == {
+        "A": "#/components/schemas/A",
+        "B": "#/components/schemas/B",
+    }
+    assert registry.components["Owner"]["required"] == ["name"]
+    assert registry.components["Color"]["enum"] == ["blue", "red"]
+    assert registry.components["A"]["required"] == ["type", "a"]
+    assert box["pair"]["items"] is False
+    assert box["pair"]["default"] == [1, ""]
+    for ref in _refs(registry.components):
+        assert ref.removeprefix(REF) in registry.components
+    info = {"title": "Boxes", "version": "1"}
+    validate(
+        {
+            "openapi": "3.1.0",
+            "info": info,
+            "paths": {},
+            "components": {"schemas": {**registry.components}},
+        }
+    )
