@@ -264,7 +264,7 @@ def _collect(
         if source == BOUND:
             seen.setdefault((spec.source, spec.key), spec)
         elif source == PATH_CAST and name is not None:
-            casts[name] = spec
+            casts[name] = spec.annotation
         elif source == DEPENDS:
             _collect(spec.plan, casts, seen)
     return list(seen.values())

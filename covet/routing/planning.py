@@ -5,9 +5,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import typing
-import uuid
 from collections.abc import Callable, Mapping
-from decimal import Decimal
 from typing import Any
 
 from covet.background import BackgroundTasks
@@ -31,23 +29,16 @@ from covet.routing.resolver import (
     PATH,
     PATH_CAST,
     DependencyNode,
+    PathValue,
     PlanEntry,
     dependency_kind,
 )
 from covet.routing.routes import BaseRoute, WebSocketRoute
-from covet.validation import compile_serializer
+from covet.validation import compile_serializer, compile_validator
 from covet.validation.models import is_msgspec_struct, is_pydantic_model
 from covet.websockets import WebSocket
 
 Overrides = Mapping[Callable[..., Any], Callable[..., Any]]
-
-# Annotations a plain ``{name}`` parameter is converted to (422 when it does not parse).
-_PATH_CASTS: dict[Any, Callable[[str], Any]] = {
-    int: int,
-    float: float,
-    uuid.UUID: uuid.UUID,
-    Decimal: Decimal,
-}
 
 
 def _namespace(handler: Callable[..., Any]) -> dict[str, Any]:
@@ -142,9 +133,8 @@ def plan_arguments(
         elif _is_subclass(annotation, BackgroundTasks):
             plan.append((name, BACKGROUND, None))
         elif marker is None and name in convertors:
-            cast = _PATH_CASTS.get(annotation)
-            if cast is not None and isinstance(convertors[name], StringConvertor):
-                plan.append((name, PATH_CAST, cast))
+            if isinstance(convertors[name], StringConvertor) and declared not in _TEXT:
+                plan.append((name, PATH_CAST, _path_value(route, func, name, declared)))
             else:
                 plan.append((name, PATH, None))
         else:
@@ -157,6 +147,28 @@ def plan_arguments(
         else (name, source, spec)
         for name, source, spec in plan
     ]
+
+
+# Annotations a plain ``{name}`` segment needs no conversion for.
+_TEXT = (str, Any, inspect.Parameter.empty)
+
+
+def _path_value(route: BaseRoute, func: Callable[..., Any], name: str, declared: Any) -> PathValue:
+    """Validate a plain ``{name}`` segment by its annotation, as a query value would be."""
+    problem = None
+    if not is_scalar(declared):
+        problem = "a path segment holds one value: use a scalar type (int, UUID, an Enum...)"
+    else:
+        try:
+            validate = compile_validator(declared, loc_prefix=("path", name), mode="text")
+        except TypeError as exc:
+            problem = str(exc)
+    if problem is not None:
+        raise ConfigurationError(
+            f"Path parameter {name!r} of {_name(func)} (route {route.path!r}) cannot be "
+            f"annotated {declared!r}: {problem}"
+        )
+    return PathValue(declared, validate)
 
 
 def _is_body(declared: Any, default: Any, marker: Param | None) -> bool:

@@ -8,7 +8,6 @@ import inspect
 from collections.abc import Callable, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
-from decimal import InvalidOperation
 from typing import Any
 
 from covet._types import Message, Receive, Scope, Send
@@ -17,7 +16,7 @@ from covet.concurrency import run_in_threadpool
 from covet.exceptions import ConfigurationError
 from covet.requests import HTTPConnection
 from covet.routing.binding import BoundParameter, bind
-from covet.validation import RequestValidationError, ValidationIssue
+from covet.validation import RequestValidationError, ValidationError, ValidationIssue
 
 # Argument sources, in the order a plan lists them.
 PATH = "path"
@@ -28,6 +27,15 @@ BOUND = "bound"
 DEPENDS = "depends"
 
 PlanEntry = tuple[str, str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class PathValue:
+    """A plain ``{name}`` path segment converted and validated by its annotation."""
+
+    annotation: Any
+    validate: Callable[[str], Any]
+
 
 # The value of a dependency not called because the request failed validation.
 _UNAVAILABLE: Any = object()
@@ -92,7 +100,7 @@ class Resolution:
             if source == PATH:
                 kwargs[name] = params[name]
             elif source == PATH_CAST:
-                kwargs[name] = _cast_path(name, params[name], spec)
+                kwargs[name] = _cast_path(params[name], spec)
             elif source == CONNECTION:
                 kwargs[name] = self.get_connection()
             elif source == BACKGROUND:
@@ -289,14 +297,8 @@ def uses_generators(plan: list[PlanEntry]) -> bool:
     )
 
 
-def _cast_path(name: str, value: str, cast: Callable[[str], Any]) -> Any:
+def _cast_path(value: str, path_value: PathValue) -> Any:
     try:
-        return cast(value)
-    except (ValueError, InvalidOperation):
-        kind = getattr(cast, "__name__", "value")
-        issue = ValidationIssue(
-            ("path", name),
-            f"Input should be a valid {kind}, got {value!r}",
-            f"{kind.lower()}_parsing",
-        )
-        raise RequestValidationError([issue]) from None
+        return path_value.validate(value)
+    except ValidationError as exc:  # located at ("path", name) by the validator
+        raise RequestValidationError(exc.issues) from None
