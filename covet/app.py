@@ -243,6 +243,11 @@ class CovetPy(MethodShortcuts):
             self._needs_scope_fixup = bool(self.root_path or state)
             # App-scoped dependencies close first, while what the lifespans set up still works.
             async with self.app_dependencies:
+                # Created before serving, so a bad setting or an unreachable service stops
+                # the start-up with its error instead of failing the first request.
+                for route in self.router.routes:
+                    for node in getattr(route, "app_dependencies", ()):
+                        await self.app_dependencies.get(node)
                 yield
 
     @asynccontextmanager

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Annotated, Any
 
 import pytest
 
+from covet import CovetPy, Depends
 from covet.exceptions import ConfigurationError
 from covet.settings import Secret, Settings, SettingsError, parse_env_file
+from covet.testing import LifespanError, TestClient
 
 
 class ShopSettings(Settings, env_prefix="SHOP_", env_file=".env"):
@@ -372,3 +375,47 @@ def test_reserved_field_name_is_refused() -> None:
 
     with pytest.raises(ConfigurationError, match="reserved"):
         Clash()
+
+
+# -- Settings as an app-scoped dependency -------------------------------------------------------
+
+
+def settings_app() -> CovetPy:
+    app = CovetPy()
+
+    @app.get("/config")
+    async def config(
+        settings: Annotated[ShopSettings, Depends(ShopSettings, scope="app")],
+    ) -> dict[str, Any]:
+        return {"port": settings.port, "id": id(settings)}
+
+    return app
+
+
+def test_settings_class_is_an_app_scoped_dependency(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SHOP_API_KEY", "k")
+    monkeypatch.setenv("SHOP_PORT", "9000")
+    app = settings_app()
+    with TestClient(app) as client:
+        first, second = client.get("/config").json(), client.get("/config").json()
+    assert first["port"] == 9000
+    assert first["id"] == second["id"]  # created once for the application
+    # Its keyword-only options are not mistaken for request parameters.
+    assert "parameters" not in app.openapi()["paths"]["/config"]["get"]
+
+
+def test_bad_settings_stop_the_start_up_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SHOP_API_KEY", "k")
+    monkeypatch.setenv("SHOP_PORT", "abc")
+    with pytest.raises(LifespanError, match="SHOP_PORT"), TestClient(settings_app()):
+        pass
+
+
+def test_settings_are_overridable_in_tests(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SHOP_PORT", "abc")  # never read: the override replaces the class
+    app = settings_app()
+    app.dependency_overrides[ShopSettings] = lambda: ShopSettings(api_key="k", port=1234)
+    with TestClient(app) as client:
+        assert client.get("/config").json()["port"] == 1234

@@ -27,6 +27,7 @@ from covet.routing.resolver import (
     PATH,
     PlanEntry,
     Resolution,
+    app_scoped_nodes,
     uses_generators,
 )
 from covet.routing.results import Serializer, response_messages, send_result
@@ -61,6 +62,7 @@ def compile_http(
     plan = _with_dependencies(
         route, plan_arguments(route, overrides=overrides), overrides, dependencies
     )
+    route.app_dependencies = app_scoped_nodes(plan)
     call = handler if _is_async_callable(handler) else _threaded(handler)
     serialize = plan_response(route)
     status = route.status_code or 200
@@ -124,13 +126,15 @@ def compile_http(
 
     async def run_planned(scope: Scope, receive: Receive, send: Send) -> None:
         stack = AsyncExitStack() if needs_stack else None
-        resolution = Resolution(scope, receive, send, make_request, stack)
+        resolution = Resolution(scope, receive, send, make_request, stack, status)
         try:
             if simple:
                 # PERF: only path values, the request and background tasks: no awaits needed
                 # to gather them, and no extra coroutine level.
                 result = await call(**resolution.direct_arguments(handler_plan))
-                await send_result(result, status, scope, receive, send, serialize)
+                await send_result(
+                    result, status, scope, receive, send, serialize, resolution.response
+                )
             elif stack is not None:
                 # Generator dependencies are torn down after the response (or the error).
                 async with stack:
@@ -158,9 +162,8 @@ async def _respond(
     # Side effects and the handler's arguments are resolved together, so one 422 lists the
     # parameter issues of every dependency and of the handler.
     result = await call(**await resolution.arguments(plan, side_effects))
-    await send_result(
-        result, status, resolution.scope, resolution.receive, resolution.send, serialize
-    )
+    scope, receive, send = resolution.scope, resolution.receive, resolution.send
+    await send_result(result, status, scope, receive, send, serialize, resolution.response)
 
 
 def _with_dependencies(
@@ -192,6 +195,7 @@ def compile_websocket(
     plan = _with_dependencies(
         route, plan_arguments(route, overrides=overrides), overrides, dependencies
     )
+    route.app_dependencies = app_scoped_nodes(plan)
     handler = route.endpoint
     if not _is_async_callable(handler):
         raise ConfigurationError(f"WebSocket handler {route.handler_name} must be async.")

@@ -28,12 +28,14 @@ from covet.routing.resolver import (
     DEPENDS,
     PATH,
     PATH_CAST,
+    RESPONSE,
     DependencyNode,
     PathValue,
     PlanEntry,
     dependency_kind,
 )
 from covet.routing.routes import BaseRoute, WebSocketRoute
+from covet.settings import Settings
 from covet.validation import compile_serializer, compile_validator
 from covet.validation.models import is_msgspec_struct, is_pydantic_model
 from covet.websockets import WebSocket
@@ -132,6 +134,13 @@ def plan_arguments(
             plan.append((name, CONNECTION, None))
         elif _is_subclass(annotation, BackgroundTasks):
             plan.append((name, BACKGROUND, None))
+        elif annotation is Response:
+            if is_websocket:
+                raise ConfigurationError(
+                    f"Parameter {name!r} of {_name(func)} asks for a Response, which WebSocket "
+                    f"route {route.path!r} does not have."
+                )
+            plan.append((name, RESPONSE, None))
         elif marker is None and name in convertors:
             if isinstance(convertors[name], StringConvertor) and declared not in _TEXT:
                 plan.append((name, PATH_CAST, _path_value(route, func, name, declared)))
@@ -221,7 +230,10 @@ def plan_dependency(
     if call in chain:
         names = " -> ".join(_name(item) for item in (*chain, call))
         raise ConfigurationError(f"Dependency cycle in route {route.path!r}: {names}")
-    plan = plan_arguments(route, call, overrides, (*chain, call))
+    # A Settings class reads the environment, never the request: Depends(AppSettings) calls
+    # it with no arguments (its keyword-only options are not request parameters).
+    settings = isinstance(call, type) and issubclass(call, Settings)
+    plan = [] if settings else plan_arguments(route, call, overrides, (*chain, call))
     app_scoped = depends.scope == "app"
     if app_scoped:
         for name, source, spec in plan:

@@ -15,6 +15,7 @@ from covet.background import BackgroundTasks
 from covet.concurrency import run_in_threadpool
 from covet.exceptions import ConfigurationError
 from covet.requests import HTTPConnection
+from covet.responses.base import Response
 from covet.routing.binding import BoundParameter, bind
 from covet.validation import RequestValidationError, ValidationError, ValidationIssue
 
@@ -23,6 +24,7 @@ PATH = "path"
 PATH_CAST = "path_cast"
 CONNECTION = "connection"
 BACKGROUND = "background"
+RESPONSE = "response"
 BOUND = "bound"
 DEPENDS = "depends"
 
@@ -67,7 +69,18 @@ def dependency_kind(call: Callable[..., Any]) -> str:
 class Resolution:
     """Everything one request's argument resolution shares: connection, tasks, cache, teardown."""
 
-    __slots__ = ("_make", "cache", "connection", "receive", "scope", "send", "stack", "tasks")
+    __slots__ = (
+        "_make",
+        "cache",
+        "connection",
+        "receive",
+        "response",
+        "scope",
+        "send",
+        "stack",
+        "status",
+        "tasks",
+    )
 
     def __init__(
         self,
@@ -76,6 +89,7 @@ class Resolution:
         send: Send,
         make_connection: Callable[[Scope, Receive, Send], HTTPConnection],
         stack: AsyncExitStack | None = None,
+        status: int = 200,
     ) -> None:
         self.scope = scope
         self.receive = receive
@@ -83,8 +97,27 @@ class Resolution:
         self._make = make_connection
         self.connection: HTTPConnection | None = None
         self.tasks: BackgroundTasks | None = None
+        self.response: Response | None = None
         self.cache: dict[Callable[..., Any], Any] = {}
         self.stack = stack
+        self.status = status
+
+    def get_response(self) -> Response:
+        """The response parameter handlers and dependencies set headers, cookies or status on.
+
+        Its status starts as the route's; its headers are added to whatever the handler
+        returns, a Response included.
+        """
+        if self.response is None:
+            if self.scope.get("type") != "http":
+                raise ConfigurationError(
+                    "A Response parameter is only available to HTTP handlers and their "
+                    "dependencies, not to WebSockets, app-scoped dependencies or the container."
+                )
+            response = Response(status_code=self.status)
+            response.raw_headers = []
+            self.response = response
+        return self.response
 
     def get_connection(self) -> HTTPConnection:
         """The request (or WebSocket) object, built on first use."""
@@ -103,6 +136,8 @@ class Resolution:
                 kwargs[name] = _cast_path(params[name], spec)
             elif source == CONNECTION:
                 kwargs[name] = self.get_connection()
+            elif source == RESPONSE:
+                kwargs[name] = self.get_response()
             elif source == BACKGROUND:
                 if self.tasks is None:
                     self.tasks = BackgroundTasks()
@@ -287,6 +322,21 @@ def _no_connection(scope: Scope, receive: Receive, send: Send) -> HTTPConnection
         "This dependency needs request data (Request, query, headers, body...), which is not "
         "available here: app-scoped dependencies and container.resolve() run outside a request."
     )
+
+
+def app_scoped_nodes(plan: list[PlanEntry]) -> list[DependencyNode]:
+    """The app-scoped dependencies in ``plan`` at any depth, each once, providers first."""
+    found: dict[Callable[..., Any], DependencyNode] = {}
+
+    def walk(entries: list[PlanEntry]) -> None:
+        for _, source, spec in entries:
+            if source == DEPENDS:
+                walk(spec.plan)
+                if spec.app_scoped:
+                    found.setdefault(spec.call, spec)
+
+    walk(plan)
+    return list(found.values())
 
 
 def uses_generators(plan: list[PlanEntry]) -> bool:

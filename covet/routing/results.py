@@ -57,13 +57,20 @@ async def send_result(
     receive: Receive,
     send: Send,
     serialize: Serializer | None = None,
+    response: Response | None = None,
 ) -> None:
     """Send a handler's return value: Responses pass through, anything else becomes JSON.
 
     ``serialize`` (the route's response model) filters a result that is not a Response.
+    ``response`` is the Response parameter handed to the handler or its dependencies: its
+    status applies to a result that is not a Response, its headers to any result.
     """
     if serialize is not None and not isinstance(result, Response):
         result = serialize(result)
+    if response is not None:
+        status = response.status_code
+        if response.raw_headers:
+            send = _adding_headers(send, response.raw_headers)
     messages = response_messages(result, status, scope["method"])
     if messages is None:
         await result(scope, receive, send)
@@ -73,3 +80,17 @@ async def send_result(
     await send(body)
     if background is not None:
         await background()
+
+
+def _adding_headers(send: Send, extra: list[tuple[bytes, bytes]]) -> Send:
+    """``send`` with ``extra`` appended to the headers of ``http.response.start``.
+
+    The returned Response object itself is left alone: it may be shared between requests.
+    """
+
+    async def send_with_headers(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message = {**message, "headers": [*message.get("headers", ()), *extra]}
+        await send(message)
+
+    return send_with_headers

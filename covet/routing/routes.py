@@ -42,6 +42,9 @@ class BaseRoute:
         self.options = dict(options or {})
         # Set when the application compiles its routes at start-up.
         self.app: ASGIApp | None = None
+        # The Depends(..., scope="app") providers the handler needs at any depth, in order;
+        # also set at compile time, so the lifespan can create them before serving.
+        self.app_dependencies: list[Any] = []
 
     @property
     def handler_name(self) -> str:

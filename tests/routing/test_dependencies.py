@@ -10,7 +10,7 @@ import pytest
 
 from covet import CovetPy, Depends, Header, HTTPException, Query, Request, Router, Settings
 from covet.exceptions import ConfigurationError
-from covet.testing import TestClient
+from covet.testing import LifespanError, TestClient
 
 
 async def current_user(x_token: Annotated[str, Header()]) -> str:
@@ -199,6 +199,39 @@ def test_app_scoped_dependencies_are_shared_and_torn_down_in_reverse_order() -> 
         assert test_client.get("/").json() == "client(engine)"
         assert events == ["engine up", "client up"]
     assert events == ["engine up", "client up", "client down", "engine down"]
+
+
+def test_app_scoped_dependencies_are_created_at_start_up() -> None:
+    events: list[str] = []
+
+    async def engine() -> AsyncIterator[str]:
+        events.append("engine up")
+        yield "engine"
+
+    app = CovetPy()
+
+    @app.get("/")
+    async def index(db: str = Depends(engine, scope="app")) -> str:
+        return db
+
+    with TestClient(app) as test_client:
+        assert events == ["engine up"]  # before any request
+        assert test_client.get("/").json() == "engine"
+    assert events == ["engine up"]
+
+
+def test_an_app_scoped_dependency_failing_stops_the_start_up() -> None:
+    def unreachable() -> str:
+        raise ConnectionRefusedError("database at 127.0.0.1:1 refused the connection")
+
+    app = CovetPy()
+
+    @app.get("/")
+    async def index(db: str = Depends(unreachable, scope="app")) -> str:
+        return db
+
+    with pytest.raises(LifespanError, match="refused the connection"), TestClient(app):
+        pass
 
 
 def test_app_scoped_dependency_cannot_use_request_data() -> None:
