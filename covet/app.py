@@ -62,8 +62,9 @@ class CovetPy(MethodShortcuts):
         root_path: Path prefix this app is served under (when the server does not set it).
         threadpool_size: Worker threads for sync handlers (process-wide).
         dependencies: ``Depends(...)`` run before every handler, for their effect.
-        error_format: How 422 validation errors look: RFC 9457 problem details with an
-            ``errors`` list (default), or FastAPI's ``{"detail": [...]}`` for migrating clients.
+        error_format: How client errors (4xx) look: RFC 9457 problem details, with an
+            ``errors`` list for 422 (default), or, for migrating clients, FastAPI's
+            ``{"detail": "..."}`` and ``{"detail": [{"loc", "msg", "type"}]}`` for 422.
         title: The API's title in the OpenAPI document.
         version: The API's version in the OpenAPI document.
         openapi_url: Where the OpenAPI document is served (``None`` to not serve it, nor

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+from typing import Annotated, Any
 
 import pytest
 
-from covet import CovetPy, HTTPException, JSONResponse, PlainTextResponse, Request
+from covet import CovetPy, Form, HTTPException, JSONResponse, PlainTextResponse, Request
 from covet.middleware import AccessLogMiddleware
 from covet.testing import TestClient
 
@@ -179,3 +180,48 @@ def test_access_log_records_method_path_status_duration_and_id(
     assert records[0].duration_ms >= 0  # type: ignore[attr-defined]
     assert records[1].levelno == logging.ERROR
     assert "\n" not in records[2].getMessage()
+
+
+# -- error_format="fastapi": FastAPI's bodies for every client error ---------------------------
+
+
+def fastapi_app() -> CovetPy:
+    app = CovetPy(error_format="fastapi")
+
+    @app.get("/items/{item_id:int}")
+    async def read_item(item_id: int) -> dict[str, int]:
+        if item_id != 1:
+            raise HTTPException(404, "Item not found", headers={"x-error": "missing"})
+        return {"item_id": item_id}
+
+    @app.post("/signup")
+    async def signup(name: Annotated[str, Form(min_length=2)]) -> dict[str, str]:
+        return {"name": name}
+
+    @app.post("/json")
+    async def take_json(request: Request) -> Any:
+        return await request.json()
+
+    return app
+
+
+def test_fastapi_format_for_http_exceptions_and_routing_errors() -> None:
+    client = TestClient(fastapi_app())
+    missing = client.get("/items/2")
+    assert (missing.status_code, missing.json()) == (404, {"detail": "Item not found"})
+    assert missing.headers["content-type"] == "application/json"
+    assert missing.headers["x-error"] == "missing"
+    assert client.get("/nowhere").json() == {"detail": "Not Found"}
+    not_allowed = client.delete("/items/1")
+    assert not_allowed.status_code == 405
+    assert set(not_allowed.json()) == {"detail"}
+    assert not_allowed.headers["allow"]
+    bad_json = client.post("/json", content=b"{", headers={"content-type": "application/json"})
+    assert bad_json.status_code == 400
+    assert bad_json.json()["detail"].startswith("Invalid JSON")
+
+
+def test_fastapi_format_locates_form_fields_under_body() -> None:
+    response = TestClient(fastapi_app()).post("/signup", data={"name": "a"})
+    assert response.status_code == 422
+    assert [error["loc"] for error in response.json()["detail"]] == [["body", "name"]]

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import pytest
 
-from covet import CovetPy, WebSocket, WebSocketDisconnect, WebSocketException
+from covet import (
+    CovetPy,
+    Depends,
+    Header,
+    HTTPException,
+    Query,
+    WebSocket,
+    WebSocketDisconnect,
+    WebSocketException,
+)
 from covet.testing import TestClient
 
 
@@ -110,3 +121,55 @@ def test_invalid_json_message_closes_with_1007() -> None:
         with pytest.raises(WebSocketDisconnect) as info:
             ws.receive_text()
     assert info.value.code == 1007
+
+
+def token(x_token: Annotated[str, Header()]) -> str:
+    if x_token != "secret":
+        raise HTTPException(401, "bad token")
+    return x_token
+
+
+def test_invalid_parameters_close_with_1008_and_say_why(caplog: pytest.LogCaptureFixture) -> None:
+    app = CovetPy()
+
+    @app.websocket("/feed/{room}")
+    async def feed(
+        ws: WebSocket, user: Annotated[str, Depends(token)], limit: Annotated[int, Query(le=9)]
+    ) -> None:
+        await ws.accept()
+        await ws.send_text(f"{user}:{limit}")
+
+    client = TestClient(app)
+    with pytest.raises(WebSocketDisconnect) as invalid, client.websocket_connect("/feed/a?limit=x"):
+        pass
+    assert invalid.value.code == 1008
+    assert invalid.value.reason == (
+        "header.x-token: Field required; query.limit: Input should be a valid integer, "
+        "unable to parse string"
+    )
+    with (
+        pytest.raises(WebSocketDisconnect) as refused,
+        client.websocket_connect("/feed/a?limit=1", headers={"x-token": "no"}),
+    ):
+        pass
+    assert (refused.value.code, refused.value.reason) == (1008, "bad token")
+    with client.websocket_connect("/feed/a?limit=1", headers={"x-token": "secret"}) as ws:
+        assert ws.receive_text() == "secret:1"
+    assert [r for r in caplog.records if r.levelname == "ERROR"] == []
+
+
+def test_a_long_close_reason_is_cut_to_fit_the_frame() -> None:
+    app = CovetPy()
+
+    @app.websocket("/ws")
+    async def ws(websocket: WebSocket, name: Annotated[str, Query(max_length=1)]) -> None:
+        await websocket.accept()
+
+    with (
+        pytest.raises(WebSocketDisconnect) as info,
+        TestClient(app).websocket_connect("/ws?name=" + "é" * 200),
+    ):
+        pass
+    assert info.value.code == 1008
+    assert len(info.value.reason.encode()) <= 123
+    assert info.value.reason.startswith("query.name: String should have at most 1 character")

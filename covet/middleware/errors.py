@@ -65,19 +65,29 @@ def http_exception_response(
 ) -> Response:
     """The default response for an :class:`HTTPException` (RFC 9457 problem details).
 
-    A :class:`RequestValidationError` lists every issue: in an ``errors`` member, or, with
-    ``error_format="fastapi"``, as FastAPI's ``{"detail": [{"loc", "msg", "type"}]}``.
+    A :class:`RequestValidationError` lists every issue in an ``errors`` member. With
+    ``error_format="fastapi"`` the body is FastAPI's instead: ``{"detail": "..."}``, and
+    ``{"detail": [{"loc", "msg", "type"}]}`` for validation errors (form and file fields
+    located under ``body``, as FastAPI locates them).
     """
     if exc.status_code < 400:
         return Response(status_code=exc.status_code, headers=exc.headers)
+    fastapi = error_format == "fastapi"
     extensions = None
     if isinstance(exc, RequestValidationError):
         errors = [
-            {"loc": list(issue.loc), "msg": issue.msg, "type": issue.type} for issue in exc.issues
+            {
+                "loc": _fastapi_loc(issue.loc) if fastapi else list(issue.loc),
+                "msg": issue.msg,
+                "type": issue.type,
+            }
+            for issue in exc.issues
         ]
-        if error_format == "fastapi":
+        if fastapi:
             return JSONResponse({"detail": errors}, exc.status_code, exc.headers)
         extensions = {"errors": errors}
+    elif fastapi:
+        return JSONResponse({"detail": exc.detail}, exc.status_code, exc.headers)
     return ProblemResponse(
         exc.status_code,
         exc.detail,
@@ -85,6 +95,12 @@ def http_exception_response(
         headers=exc.headers,
         extensions=extensions,
     )
+
+
+def _fastapi_loc(loc: tuple[str | int, ...]) -> list[str | int]:
+    if loc and loc[0] in ("form", "file"):
+        return ["body", *loc[1:]]
+    return list(loc)
 
 
 def _instance(scope: Scope) -> str:
@@ -228,6 +244,10 @@ class ErrorMiddleware:
             await self.app(scope, receive, send)
         except WebSocketException as exc:
             await send({"type": "websocket.close", "code": exc.code, "reason": exc.reason})
+        except HTTPException as exc:
+            # Invalid parameters, or a dependency refusing (401...): a policy violation by
+            # the client, not a server error.
+            await send({"type": "websocket.close", "code": 1008, "reason": _close_reason(exc)})
         except Exception as exc:
             if not self.catch_all:
                 raise
@@ -236,3 +256,20 @@ class ErrorMiddleware:
                 await send({"type": "websocket.close", "code": 1011, "reason": ""})
             except Exception:
                 logger.debug("Could not send close after WebSocket error", exc_info=True)
+
+
+_MAX_CLOSE_REASON = 123  # bytes: a close frame's payload is 125, two of which are the code
+
+
+def _close_reason(exc: HTTPException) -> str:
+    """A WebSocket close reason describing ``exc``, cut to fit a close frame."""
+    if isinstance(exc, RequestValidationError):
+        text = "; ".join(
+            f"{'.'.join(str(part) for part in issue.loc)}: {issue.msg}" for issue in exc.issues
+        )
+    else:
+        text = str(exc.detail)
+    encoded = text.encode("utf-8")
+    if len(encoded) <= _MAX_CLOSE_REASON:
+        return text
+    return encoded[: _MAX_CLOSE_REASON - 3].decode("utf-8", "ignore") + "..."

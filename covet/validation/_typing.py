@@ -8,7 +8,7 @@ import types
 import typing
 from typing import Any, Literal, NotRequired, Required, Union
 
-from covet.validation.constraints import Constraints
+from covet.validation.constraints import Constraints, constraints_from
 
 NoneType = type(None)
 
@@ -26,12 +26,16 @@ ABSTRACT_ORIGINS: dict[Any, type] = {
 
 
 def unwrap_annotated(annotation: Any) -> tuple[Any, Constraints | None]:
-    """Strip ``Annotated`` layers, merging any :class:`Constraints` found in their metadata."""
+    """Strip ``Annotated`` layers, merging the constraints their metadata declare.
+
+    See :func:`~covet.validation.constraints.constraints_from` for what declares constraints.
+    """
     found: Constraints | None = None
     while typing.get_origin(annotation) is typing.Annotated:
         for meta in annotation.__metadata__:
-            if isinstance(meta, Constraints):
-                found = meta if found is None else meta.merged(found)
+            declared = constraints_from(meta)
+            if declared is not None:
+                found = declared if found is None else declared.merged(found)
         annotation = annotation.__origin__
     return annotation, found
 

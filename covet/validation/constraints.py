@@ -149,13 +149,63 @@ def _is_multiple(value: Any, step: Number) -> bool:
 
 def _check_lengths(c: Constraints, value: Any) -> list[ValidationIssue]:
     size = len(value)
+    # Worded and typed as pydantic words them, so clients see the same errors.
+    if isinstance(value, str):
+        what, prefix = "String", "string_"
+        unit = "character"
+    else:
+        what, prefix = "Input", ""
+        unit = "byte" if isinstance(value, bytes | bytearray) else "item"
     if c.min_length is not None and size < c.min_length:
-        return [
-            ValidationIssue((), f"Input should have at least {c.min_length} items", "too_short")
-        ]
+        count = _plural(c.min_length, unit)
+        return [ValidationIssue((), f"{what} should have at least {count}", f"{prefix}too_short")]
     if c.max_length is not None and size > c.max_length:
-        return [ValidationIssue((), f"Input should have at most {c.max_length} items", "too_long")]
+        count = _plural(c.max_length, unit)
+        return [ValidationIssue((), f"{what} should have at most {count}", f"{prefix}too_long")]
     return []
+
+
+def _plural(count: int, unit: str) -> str:
+    return f"{count} {unit}" if count == 1 else f"{count} {unit}s"
+
+
+_KNOWN = ("gt", "ge", "lt", "le", "multiple_of", "min_length", "max_length", "pattern")
+_FOREIGN = ("annotated_types", "pydantic")
+
+
+def constraints_from(meta: Any) -> Constraints | None:
+    """The constraints one ``Annotated`` metadata item declares, if it declares any.
+
+    Understood: :class:`Constraints`, covet's parameter markers (``Query(gt=0)`` and the like,
+    also on model fields), ``annotated_types`` limits (``Gt``, ``MinLen``, ``Interval``...) and
+    the constraints of a pydantic ``Field``. Other metadata is not about validation and is
+    ignored.
+
+    Raises:
+        TypeError: an ``annotated_types`` item that is not a bound, length or pattern
+            (``Predicate``, ``Timezone``...): refused rather than silently not enforced.
+    """
+    if isinstance(meta, Constraints):
+        return meta
+    marker_constraints = getattr(meta, "constraints", None)
+    if isinstance(marker_constraints, Constraints):
+        return marker_constraints
+    module = type(meta).__module__.split(".", 1)[0]
+    if module not in _FOREIGN:
+        return None
+    found: Constraints | None = None
+    nested = getattr(meta, "metadata", None)  # a pydantic FieldInfo's list of limits
+    for item in nested if isinstance(nested, list) else ():
+        inner = constraints_from(item)
+        if inner is not None:
+            found = inner if found is None else found.merged(inner)
+    values = {name: getattr(meta, name) for name in _KNOWN if getattr(meta, name, None) is not None}
+    if values:
+        own = Constraints(**values)
+        found = own if found is None else found.merged(own)
+    if found is None and module == "annotated_types":
+        raise TypeError(f"Constraint {meta!r} is not supported (bounds, lengths and patterns are)")
+    return found
 
 
 def constrain(validator: Validator, c: Constraints, *, bounds: bool, lengths: bool) -> Validator:

@@ -110,7 +110,7 @@ def test_multipart_text_fields_are_bound(client: TestClient) -> None:
         ({"age": "3"}, {(("form", "name"), "missing")}),
         ({"name": "Ada", "age": "old"}, {(("form", "age"), "int_parsing")}),
         ({"name": "Ada", "age": "-1"}, {(("form", "age"), "greater_than_equal")}),
-        ({"name": ""}, {(("form", "name"), "too_short")}),
+        ({"name": ""}, {(("form", "name"), "string_too_short")}),
     ],
     ids=["missing", "wrong-type", "too-small", "too-short"],
 )
