@@ -255,10 +255,14 @@ class CovetPy(MethodShortcuts):
     async def container(self) -> AsyncIterator[Container]:
         """Resolve dependencies outside HTTP, e.g. in a script or a background job.
 
+        App-scoped values are the app's own while its lifespan runs; outside a running
+        lifespan the block owns them and tears them down when it exits, after its other
+        dependencies.
+
         Example:
             ``async with app.container() as c: db = await c.resolve(get_db)``
         """
-        async with AsyncExitStack() as stack:
+        async with self.app_dependencies, AsyncExitStack() as stack:
             yield Container(self, stack)
 
     def _invalidate(self) -> None:

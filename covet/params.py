@@ -192,13 +192,17 @@ class Depends:
     shared by every request, and torn down at shutdown in reverse order of creation; such a
     dependency may only depend on other app-scoped ones.
 
+    Without ``dependency`` (``commons: Annotated[CommonParams, Depends()]`` or
+    ``commons: CommonParams = Depends()``) the parameter's annotation is the dependency:
+    the class is called with its ``__init__`` parameters bound from the request.
+
     Attributes:
-        dependency: The callable to run.
+        dependency: The callable to run (``None``: the parameter's annotation).
         use_cache: Reuse the value when the same dependency is needed again in one request.
         scope: ``"request"`` (default) or ``"app"``.
     """
 
-    dependency: Callable[..., Any]
+    dependency: Callable[..., Any] | None = None
     use_cache: bool = True
     scope: Literal["request", "app"] = "request"
 

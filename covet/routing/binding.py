@@ -33,6 +33,7 @@ from covet.validation import (
     Validator,
     compile_validator,
 )
+from covet.validation.models import is_msgspec_struct, is_pydantic_model
 
 _SCALARS = (
     str,
@@ -105,6 +106,8 @@ def plan_parameter(
         default = marker.default if default is REQUIRED else default
     elif annotation is Any or is_scalar(annotation) or is_many(annotation):
         source = "query"
+    elif is_upload(annotation):
+        source = "file"  # as FastAPI does: ``f: UploadFile`` needs no File()
     else:
         source = "body"
     if marker is not None and marker.alias:
@@ -116,6 +119,8 @@ def plan_parameter(
     if source == "file":
         planned = _plan_file(name, annotation, default, key, handler)
         return dataclasses.replace(planned, annotation=annotation, marker=marker)
+    if source in _TEXT_SOURCES:
+        _check_text(name, annotation, source, handler)
     many = source in ("query", "header", "form") and is_many(annotation)
     embed = marker is not None and marker.embed
     location = (source, key) if source != "body" or embed else ("body",)
@@ -139,6 +144,57 @@ def plan_parameter(
         annotation=annotation,
         marker=marker,
     )
+
+
+# Sources whose values are strings; cookies and path segments hold one value each.
+_TEXT_SOURCES = ("query", "header", "cookie", "path", "form")
+_ONE_VALUE = ("cookie", "path")
+
+
+def _check_text(name: str, annotation: Any, source: str, handler: str) -> None:
+    """Refuse, at start-up, an annotation no string (or repeated strings) can ever bind to."""
+    one = source in _ONE_VALUE
+    if annotation is Any or is_scalar(annotation) or (is_many(annotation) and not one):
+        return
+    takes = "a scalar" if one else "a scalar or a list of scalars"
+    if is_upload(annotation):
+        advice = "for an uploaded file, use File() (or no marker)"
+    elif is_many(annotation):
+        advice = f"a {source} holds one value: take it as str and split it yourself"
+    elif _is_model(annotation):
+        advice = (
+            "declare each field as its own parameter, or take the class with "
+            f"Annotated[{_type_name(annotation)}, Depends()] so its fields are bound one by "
+            "one"
+            + (" (mark them Form() in the class)" if source == "form" else "")
+            + "; for a JSON body, use Body() or no marker"
+        )
+    else:
+        advice = "for structured data, take a JSON body (Body()) or read the Request's raw values"
+    raise TypeError(
+        f"Parameter {name!r} of {handler}: a {source} value is text, so it must be {takes} "
+        f"(str, int, float, bool, UUID, a date or time, an Enum, a Literal...), not "
+        f"{annotation!r}; {advice}."
+    )
+
+
+def _is_model(annotation: Any) -> bool:
+    return isinstance(annotation, type) and (
+        dataclasses.is_dataclass(annotation)
+        or typing.is_typeddict(annotation)
+        or is_pydantic_model(annotation)
+        or is_msgspec_struct(annotation)
+    )
+
+
+def _type_name(annotation: Any) -> str:
+    return getattr(annotation, "__name__", repr(annotation))
+
+
+def is_upload(annotation: Any) -> bool:
+    """Whether ``annotation`` is ``UploadFile`` or a list of them (optional or not)."""
+    kind = _file_kind(annotation)
+    return kind is not None and not kind[1]
 
 
 def _plan_file(name: str, annotation: Any, default: Any, key: str, handler: str) -> BoundParameter:
@@ -257,6 +313,10 @@ def _fetch(parameter: BoundParameter, request: HTTPConnection) -> Any:
 async def _read_form(request: HTTPConnection) -> FormData:
     if not isinstance(request, Request):
         return FormData()
+    if "content-type" not in request.headers and not await request.body():
+        # An empty POST with no fields sent is an empty form: its missing fields get a 422
+        # (as in FastAPI). A body with no or another content type still gets the 415.
+        return FormData()
     return await request.form()
 
 
@@ -300,4 +360,12 @@ def marker_of(annotation: Any, default: Any) -> tuple[Any, Param | None, Any]:
     return annotation, marker, default
 
 
-__all__ = ["BoundParameter", "bind", "is_many", "is_scalar", "marker_of", "plan_parameter"]
+__all__ = [
+    "BoundParameter",
+    "bind",
+    "is_many",
+    "is_scalar",
+    "is_upload",
+    "marker_of",
+    "plan_parameter",
+]

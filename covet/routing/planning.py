@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import sys
+import types
 import typing
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -17,6 +19,7 @@ from covet.routing.binding import (
     BoundParameter,
     is_many,
     is_scalar,
+    is_upload,
     marker_of,
     plan_parameter,
 )
@@ -48,7 +51,15 @@ def _namespace(handler: Callable[..., Any]) -> dict[str, Any]:
     target: Any = inspect.unwrap(
         handler if inspect.isroutine(handler) else getattr(handler, "__call__", handler)  # noqa: B004
     )
+    module = None
+    if isinstance(handler, type):
+        # A class dependency: its annotations live in its module (an inherited __init__'s
+        # module, e.g. pydantic's, must not shadow those names).
+        module = sys.modules.get(handler.__module__)
+        cls: Any = handler
+        target = inspect.unwrap(cls.__init__)
     namespace: dict[str, Any] = dict(getattr(target, "__globals__", {}))
+    namespace.update(vars(module) if module is not None else {})
     try:
         namespace.update(inspect.getclosurevars(target).nonlocals)
     except TypeError:
@@ -61,8 +72,18 @@ def _name(func: Any) -> str:
     return f"{module}.{getattr(func, '__qualname__', repr(func))}"
 
 
+def _where(route: BaseRoute, chain: tuple[Callable[..., Any], ...] = ()) -> str:
+    """``route '/x'``, plus the dependency chain that leads to the callable being planned."""
+    if not chain:
+        return f"route {route.path!r}"
+    names = [_name(item) for item in chain]
+    if chain[0] is not route.endpoint:
+        names.insert(0, route.handler_name)
+    return f"route {route.path!r}, via {' -> '.join(names)}"
+
+
 def _resolve_hints(
-    handler: Callable[..., Any], route: BaseRoute
+    handler: Callable[..., Any], route: BaseRoute, chain: tuple[Callable[..., Any], ...] = ()
 ) -> tuple[inspect.Signature, dict[str, Any]]:
     """Resolve the annotations of ``handler``'s parameters (not its return type).
 
@@ -81,7 +102,8 @@ def _resolve_hints(
             namespace,
             lambda text, exc, name=name: (  # type: ignore[misc]
                 f"Cannot resolve the annotation {text!r} of parameter {name!r} of "
-                f"{_name(handler)} (route {route.path!r}): {exc}. Import the type at module level."
+                f"{_name(handler)} ({_where(route, chain)}): {exc}. Import the type at module "
+                "level."
             ),
         )
     return signature, hints
@@ -110,7 +132,7 @@ def plan_arguments(
             chain of names when dependencies form a cycle.
     """
     func = route.endpoint if func is None else func
-    signature, hints = _resolve_hints(func, route)
+    signature, hints = _resolve_hints(func, route, chain)
     convertors = route.template.convertors
     is_websocket = isinstance(route, WebSocketRoute)
     plan: list[tuple[str, str, Any]] = []
@@ -122,14 +144,16 @@ def plan_arguments(
         declared, marker, default = marker_of(declared, default)
         annotation = _strip_annotated(declared)
         depends = _depends_of(hints.get(name, parameter.annotation), parameter.default)
+        if depends is not None and depends.dependency is None:
+            depends = _annotated_dependency(depends, annotation, name, func, route, chain)
         if depends is not None:
             plan.append((name, DEPENDS, plan_dependency(route, depends, overrides, chain)))
         elif _is_subclass(annotation, HTTPConnection):
             expected = WebSocket if is_websocket else Request
             if not issubclass(expected, annotation):
                 raise ConfigurationError(
-                    f"Parameter {name!r} of {_name(func)} asks for "
-                    f"{annotation.__name__}, but route {route.path!r} provides {expected.__name__}."
+                    f"Parameter {name!r} of {_name(func)} asks for {annotation.__name__}, but "
+                    f"route {route.path!r} provides {expected.__name__} ({_where(route, chain)})."
                 )
             plan.append((name, CONNECTION, None))
         elif _is_subclass(annotation, BackgroundTasks):
@@ -138,12 +162,12 @@ def plan_arguments(
             if is_websocket:
                 raise ConfigurationError(
                     f"Parameter {name!r} of {_name(func)} asks for a Response, which WebSocket "
-                    f"route {route.path!r} does not have."
+                    f"route {route.path!r} does not have ({_where(route, chain)})."
                 )
             plan.append((name, RESPONSE, None))
         elif marker is None and name in convertors:
             if isinstance(convertors[name], StringConvertor) and declared not in _TEXT:
-                plan.append((name, PATH_CAST, _path_value(route, func, name, declared)))
+                plan.append((name, PATH_CAST, _path_value(route, func, name, declared, chain)))
             else:
                 plan.append((name, PATH, None))
         else:
@@ -151,7 +175,7 @@ def plan_arguments(
     bodies = sum(1 for _, source, spec in plan if source == BOUND and _is_body(*spec))
     # Several body parameters are each read from the body member of their name.
     return [
-        (name, source, _plan_bound(route, func, name, *spec, embed=bodies > 1))
+        (name, source, _plan_bound(route, func, name, *spec, embed=bodies > 1, chain=chain))
         if source == BOUND
         else (name, source, spec)
         for name, source, spec in plan
@@ -162,7 +186,13 @@ def plan_arguments(
 _TEXT = (str, Any, inspect.Parameter.empty)
 
 
-def _path_value(route: BaseRoute, func: Callable[..., Any], name: str, declared: Any) -> PathValue:
+def _path_value(
+    route: BaseRoute,
+    func: Callable[..., Any],
+    name: str,
+    declared: Any,
+    chain: tuple[Callable[..., Any], ...],
+) -> PathValue:
     """Validate a plain ``{name}`` segment by its annotation, as a query value would be."""
     problem = None
     if not is_scalar(declared):
@@ -174,7 +204,7 @@ def _path_value(route: BaseRoute, func: Callable[..., Any], name: str, declared:
             problem = str(exc)
     if problem is not None:
         raise ConfigurationError(
-            f"Path parameter {name!r} of {_name(func)} (route {route.path!r}) cannot be "
+            f"Path parameter {name!r} of {_name(func)} ({_where(route, chain)}) cannot be "
             f"annotated {declared!r}: {problem}"
         )
     return PathValue(declared, validate)
@@ -183,7 +213,12 @@ def _path_value(route: BaseRoute, func: Callable[..., Any], name: str, declared:
 def _is_body(declared: Any, default: Any, marker: Param | None) -> bool:
     if marker is not None:
         return marker.source == "body"
-    return not (is_scalar(declared) or is_many(declared) or declared is inspect.Parameter.empty)
+    return not (
+        is_scalar(declared)
+        or is_many(declared)
+        or is_upload(declared)
+        or declared is inspect.Parameter.empty
+    )
 
 
 def _plan_bound(
@@ -195,8 +230,9 @@ def _plan_bound(
     marker: Param | None,
     *,
     embed: bool = False,
+    chain: tuple[Callable[..., Any], ...] = (),
 ) -> BoundParameter:
-    where = f"{_name(func)} (route {route.path!r})"
+    where = f"{_name(func)} ({_where(route, chain)})"
     if marker is not None and marker.source == "path" and name not in route.template.convertors:
         raise ConfigurationError(f"Path parameter {name!r} of {where} is not in the path.")
     if isinstance(route, WebSocketRoute) and (
@@ -210,7 +246,7 @@ def _plan_bound(
     try:
         return plan_parameter(name, annotation, default, marker, _name(func))
     except TypeError as exc:
-        raise ConfigurationError(f"{exc} (route {route.path!r})") from exc
+        raise ConfigurationError(f"{exc} ({_where(route, chain)})") from exc
 
 
 def plan_dependency(
@@ -222,9 +258,16 @@ def plan_dependency(
     """Plan one dependency and, recursively, its own dependencies.
 
     Raises:
-        ConfigurationError: on a cycle, naming every dependency in it.
+        ConfigurationError: on a cycle, naming every dependency in it; for a parameter that
+            cannot be bound, naming it and the chain of dependencies leading to it.
     """
     call = depends.dependency
+    if call is None:
+        raise ConfigurationError(
+            f"Depends() without a dependency in {_where(route, chain)} takes the parameter's "
+            "annotation as the dependency, so it only works on a handler or dependency "
+            "parameter: pass the callable, Depends(get_user)."
+        )
     if overrides:
         call = overrides.get(call, call)
     if call in chain:
@@ -241,11 +284,29 @@ def plan_dependency(
                 raise ConfigurationError(
                     f"App-scoped dependency {_name(call)} cannot take {name!r}: it is created "
                     "once for the whole application, so it may only depend on other "
-                    'Depends(..., scope="app") providers.'
+                    f'Depends(..., scope="app") providers ({_where(route, (*chain, call))}).'
                 )
     return DependencyNode(
         call, plan, depends.use_cache, dependency_kind(call), app_scoped=app_scoped
     )
+
+
+def _annotated_dependency(
+    depends: Depends,
+    annotation: Any,
+    name: str,
+    func: Callable[..., Any],
+    route: BaseRoute,
+    chain: tuple[Callable[..., Any], ...],
+) -> Depends:
+    """``Depends()`` with no argument: the parameter's annotation (a class) is the dependency."""
+    if not isinstance(annotation, type):
+        raise ConfigurationError(
+            f"Parameter {name!r} of {_name(func)} ({_where(route, chain)}) uses Depends() "
+            f"without a dependency, so its annotation must be the class to call, not "
+            f"{annotation!r}: annotate it with the class, or pass the callable to Depends(...)."
+        )
+    return dataclasses.replace(depends, dependency=annotation)
 
 
 def _depends_of(declared: Any, default: Any) -> Depends | None:
@@ -267,7 +328,9 @@ def plan_response(route: BaseRoute) -> Callable[[Any], Any] | None:
     The model is ``response_model=`` on the route (``None`` opts out) or else the handler's
     return annotation. Only annotations containing models (dataclasses, TypedDicts, pydantic,
     msgspec) get a serialiser: that is where fields not in the model must not leak. Plain
-    ``dict``/``list``/scalar annotations keep the fast path untouched.
+    ``dict``/``list``/scalar annotations keep the fast path untouched, but must still be
+    something the JSON layer can send. Response classes in a top-level union
+    (``-> JSONResponse | Item``) are dropped: a returned Response is sent as it is.
 
     Raises:
         ConfigurationError: the annotation cannot be resolved or serialised.
@@ -275,15 +338,48 @@ def plan_response(route: BaseRoute) -> Callable[[Any], Any] | None:
     model = route.options.get("response_model", _NO_MODEL)
     if model is _NO_MODEL:
         model = _return_annotation(route)
-    if model is None or model is inspect.Signature.empty or not _contains_model(model):
+    model = _without_responses(model)
+    if model in _UNCHECKED or _mentions(model, lambda arg: _is_subclass(arg, Response)):
         return None
+    if not _contains_model(model):
+        # Checked only: plain annotations keep the fast path. ``object`` is Any's alias.
+        if not _mentions(model, lambda arg: arg is object):
+            _serializer(route, model)
+        return None
+    return _serializer(route, model)
+
+
+def _serializer(route: BaseRoute, model: Any) -> Callable[[Any], Any]:
     try:
         serializer: Callable[[Any], Any] = compile_serializer(model)
     except TypeError as exc:
         raise ConfigurationError(
-            f"Response model of {route.handler_name} (route {route.path!r}): {exc}"
+            f"Response model of {route.handler_name} (route {route.path!r}): {exc}. Return "
+            "JSON-able data (dict, list, scalars, dataclasses, TypedDicts, pydantic or msgspec "
+            "models) or a Response, annotate the return type accordingly, or pass "
+            "response_model=None to opt out."
         ) from exc
     return serializer
+
+
+# Return annotations that say nothing about the result's shape.
+_UNCHECKED = (None, inspect.Signature.empty, object, typing.NoReturn, typing.Never)
+
+
+def _without_responses(model: Any) -> Any:
+    """Drop Response classes from a top-level union: a returned Response is sent as is."""
+    if typing.get_origin(model) not in (typing.Union, types.UnionType):
+        return model
+    args = typing.get_args(model)
+    kept = tuple(arg for arg in args if not _is_subclass(arg, Response))
+    if len(kept) == len(args):
+        return model
+    return typing.Union[kept] if kept else None  # noqa: UP007
+
+
+def _mentions(annotation: Any, test: Callable[[Any], bool]) -> bool:
+    """Whether ``annotation`` or any type argument in it, at any depth, passes ``test``."""
+    return test(annotation) or any(_mentions(arg, test) for arg in typing.get_args(annotation))
 
 
 def _return_annotation(route: BaseRoute) -> Any:

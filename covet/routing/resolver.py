@@ -260,17 +260,21 @@ class Resolution:
 
 
 class AppScope:
-    """Values of ``Depends(..., scope="app")``: created once, torn down at shutdown.
+    """Values of ``Depends(..., scope="app")``: created once, torn down when no longer held.
 
-    Entered by the application's lifespan; teardown runs in reverse order of creation.
-    Without a running lifespan (e.g. a TestClient used without ``with``) the values are
-    still created once, and torn down only if a lifespan later exits.
+    Held by the application's lifespan while it runs, and by each ``app.container()`` block;
+    when the last holder lets go, the values are torn down in reverse order of creation. So
+    a container inside a running lifespan shares the app's values and leaves them alone,
+    while a container outside one (a script, a CLI command) owns them for its block. Values
+    created with no holder (a TestClient used without ``with``) are torn down when the next
+    holder lets go.
     """
 
     def __init__(self, owner: Any) -> None:
         self.owner = owner
         self.values: dict[Callable[..., Any], Any] = {}
         self.stack = AsyncExitStack()
+        self.holders = 0
         self._locks: dict[Callable[..., Any], asyncio.Lock] = {}
 
     async def get(self, node: DependencyNode) -> Any:
@@ -287,9 +291,13 @@ class AppScope:
         return self.values[node.call]
 
     async def __aenter__(self) -> AppScope:
+        self.holders += 1
         return self
 
     async def __aexit__(self, *exc_info: Any) -> None:
+        self.holders -= 1
+        if self.holders > 0:
+            return
         stack, self.stack = self.stack, AsyncExitStack()
         self.values.clear()
         await stack.aclose()
