@@ -24,7 +24,6 @@ from covet.routing.routes import Route
 
 _PARAM = re.compile(r"\{(\w+)(?::[^}]*)?\}")
 _NO_BODY_STATUS = {204, 304}
-_VALIDATION_PROBLEM = "ValidationProblem"
 _ISSUE: Schema = {
     "type": "object",
     "properties": {
@@ -36,7 +35,7 @@ _ISSUE: Schema = {
 }
 _PROBLEM: Schema = {
     "type": "object",
-    "title": _VALIDATION_PROBLEM,
+    "title": "ValidationProblem",
     "description": "RFC 9457 problem details listing every validation issue.",
     "properties": {
         "type": {"type": "string"},
@@ -48,13 +47,18 @@ _PROBLEM: Schema = {
     },
     "required": ["errors"],
 }
+# With error_format="fastapi", the body and names FastAPI documents (its HTTPValidationError).
+_FASTAPI_ISSUE: Schema = {**_ISSUE, "title": "ValidationError"}
 _FASTAPI_PROBLEM: Schema = {
     "type": "object",
-    "title": _VALIDATION_PROBLEM,
+    "title": "HTTPValidationError",
     "description": "FastAPI-style validation error (error_format='fastapi').",
-    "properties": {"detail": {"type": "array", "items": _ISSUE}},
     "required": ["detail"],
 }
+# Keys under which the registry names these schemas (no class can be equal to them).
+_PROBLEM_KEY = ("covet.openapi", "ValidationProblem")
+_FASTAPI_PROBLEM_KEY = ("covet.openapi", "HTTPValidationError")
+_FASTAPI_ISSUE_KEY = ("covet.openapi", "ValidationError")
 
 
 def openapi_document(
@@ -69,9 +73,10 @@ def openapi_document(
         description: ``info.description``.
     """
     builder = _Builder(app)
-    for route in app.routes:
-        if isinstance(route, Route) and route.include_in_schema:
-            builder.add(route)
+    routes = [r for r in app.routes if isinstance(r, Route) and r.include_in_schema]
+    builder.reserve(routes)
+    for route in routes:
+        builder.add(route)
     info: dict[str, Any] = {"title": title, "version": version}
     if description:
         info["description"] = description
@@ -92,6 +97,7 @@ class _Builder:
         self.registry = SchemaRegistry()
         self.paths: dict[str, dict[str, Any]] = {}
         self._operation_ids: set[str] = set()
+        self._explicit_ids: set[str] = set()
 
     def add(self, route: Route) -> None:
         # HEAD is answered automatically for GET routes; it is not a separate operation.
@@ -123,13 +129,25 @@ class _Builder:
             operation["deprecated"] = True
         return operation
 
+    def reserve(self, routes: Iterable[Route]) -> None:
+        """Keep the ``operation_id=`` options of ``routes`` from ids generated for other routes."""
+        for route in routes:
+            explicit = route.options.get("operation_id")
+            if explicit:
+                self._explicit_ids.add(str(explicit))
+
     def _operation_id(self, route: Route, method: str) -> str:
-        base = getattr(route.endpoint, "__name__", route.name)
+        explicit = route.options.get("operation_id")
+        base = str(explicit) if explicit else getattr(route.endpoint, "__name__", route.name)
+        # A generated id steers clear of every explicit one; an explicit id repeated (another
+        # route, another method of the route) is made unique the same way, by method then counter.
+        reserved = self._explicit_ids - {base} if explicit else self._explicit_ids
+        taken = self._operation_ids | reserved
         candidate = base
-        if candidate in self._operation_ids:
+        if candidate in taken:
             candidate = f"{base}_{method.lower()}"
         counter = 2
-        while candidate in self._operation_ids:
+        while candidate in taken:
             candidate = f"{base}_{method.lower()}_{counter}"
             counter += 1
         self._operation_ids.add(candidate)
@@ -175,11 +193,35 @@ class _Builder:
             schema.setdefault("description", marker.description)
         return schema
 
+    def _field_schema(self, parameter: BoundParameter) -> Schema:
+        """The schema of a body, body field, form field or file, with its marker's metadata."""
+        if parameter.source == "file":
+            item: Schema = {"type": "string", "format": "binary"}
+            schema: Schema = {"type": "array", "items": item} if parameter.many else item
+        else:
+            schema = self._bound_schema(parameter)
+        marker = parameter.marker
+        if marker is None:
+            return schema
+        # Next to a $ref too: OpenAPI 3.1 schemas are JSON Schema 2020-12, where that is allowed.
+        if marker.description:
+            schema.setdefault("description", marker.description)
+        if marker.examples:
+            schema["examples"] = [json_value(example) for example in marker.examples]
+        if marker.deprecated:
+            schema["deprecated"] = True
+        return schema
+
     def _request_body(self, bound: list[BoundParameter]) -> dict[str, Any] | None:
         whole = [p for p in bound if p.source == "body"]
         if whole:
-            schema = self._bound_schema(whole[0])
-            return _body("application/json", schema, whole[0].default is REQUIRED)
+            body = _body(
+                "application/json", self._field_schema(whole[0]), whole[0].default is REQUIRED
+            )
+            marker = whole[0].marker
+            if marker is not None and marker.description:
+                body = {"description": marker.description, **body}
+            return body
         fields = [p for p in bound if p.source == "body_field"]
         if fields:
             return _body("application/json", self._object(fields), _any_required(fields))
@@ -194,13 +236,7 @@ class _Builder:
         properties: dict[str, Schema] = {}
         required: list[str] = []
         for parameter in parameters:
-            if parameter.source == "file":
-                item: Schema = {"type": "string", "format": "binary"}
-                properties[parameter.key] = (
-                    {"type": "array", "items": item} if parameter.many else item
-                )
-            else:
-                properties[parameter.key] = self._bound_schema(parameter)
+            properties[parameter.key] = self._field_schema(parameter)
             if parameter.default is REQUIRED:
                 required.append(parameter.key)
         schema: Schema = {"type": "object", "properties": properties}
@@ -210,16 +246,14 @@ class _Builder:
 
     def _responses(self, route: Route, validates: bool) -> dict[str, Any]:
         status = route.status_code or 200
-        success: dict[str, Any] = {"description": "Successful Response"}
+        description = route.options.get("response_description") or "Successful Response"
+        success: dict[str, Any] = {"description": description}
         schema = self._response_schema(route)
         if schema is not None and status not in _NO_BODY_STATUS:
             success["content"] = {"application/json": {"schema": schema}}
         responses: dict[str, Any] = {str(status): success}
         if validates:
-            responses["422"] = {
-                "description": "Validation Error",
-                "content": {"application/problem+json": {"schema": {"$ref": self._problem_ref()}}},
-            }
+            responses["422"] = self._validation_response()
         for code, extra in route.options.get("responses", {}).items():
             responses[str(code)] = self._extra_response(responses.get(str(code), {}), extra)
         return responses
@@ -247,10 +281,23 @@ class _Builder:
             merged["content"] = {"application/json": json_media, **others}
         return merged
 
-    def _problem_ref(self) -> str:
-        fastapi = getattr(self.app, "error_format", "problem") == "fastapi"
-        self.registry.components[_VALIDATION_PROBLEM] = _FASTAPI_PROBLEM if fastapi else _PROBLEM
-        return REF_PREFIX + _VALIDATION_PROBLEM
+    def _validation_response(self) -> dict[str, Any]:
+        """The 422 answer, as the error middleware sends it for the app's ``error_format``."""
+        components = self.registry.components
+        if getattr(self.app, "error_format", "problem") == "fastapi":
+            # JSONResponse({"detail": [...]}): plain application/json, as in FastAPI.
+            media = "application/json"
+            name = self.registry.name_of(_FASTAPI_PROBLEM_KEY)
+            issue = self.registry.name_of(_FASTAPI_ISSUE_KEY)
+            components[issue] = _FASTAPI_ISSUE
+            detail = {"type": "array", "items": {"$ref": REF_PREFIX + issue}}
+            components[name] = {**_FASTAPI_PROBLEM, "properties": {"detail": detail}}
+        else:
+            media = "application/problem+json"
+            name = self.registry.name_of(_PROBLEM_KEY)
+            components[name] = _PROBLEM
+        schema = {"$ref": REF_PREFIX + name}
+        return {"description": "Validation Error", "content": {media: {"schema": schema}}}
 
 
 _LOCATIONS = ("query", "header", "cookie")

@@ -6,8 +6,8 @@ collision-safe: the first class registered under a name keeps it, a different cl
 ``__name__`` gets its module prefixed (``other_module__Item``), then a counter if that is taken too.
 
 pydantic models and msgspec Structs are described by their own library (the one that validates
-them); msgspec's components are renamed to this registry's names, so a Struct nested in two models
-is one component and two ``Item`` Structs from two modules stay apart.
+them); the components they define are renamed to this registry's names, so a class nested in two
+models is one component and two ``Item`` classes from two modules stay apart.
 
 Choices made where JSON has no native type: ``bytes`` is a (UTF-8) string, ``Decimal`` a string
 with ``format: decimal`` (how CovetPy serialises it; numbers are also accepted on input).
@@ -35,6 +35,8 @@ Schema = dict[str, Any]
 REF_PREFIX = "#/components/schemas/"
 # msgspec's $refs are written with this placeholder, then rewritten to the registry's names.
 _MSGSPEC_PREFIX = "msgspec:"
+# pydantic's $refs likewise, from definitions mapped back to their classes.
+_PYDANTIC_PREFIX = "pydantic:"
 _MSGSPEC_NAMED = ("StructType", "TypedDictType", "DataclassType", "NamedTupleType", "EnumType")
 _NOT_IN_NAME = re.compile(r"[^A-Za-z0-9_.-]")
 
@@ -228,10 +230,19 @@ class SchemaRegistry:
         return ref
 
     def _pydantic(self, model: Any) -> Schema:
-        schema: Schema = model.model_json_schema(ref_template=REF_PREFIX + "{model}")
-        for def_name, definition in schema.pop("$defs", {}).items():
-            self.components.setdefault(def_name, definition)
-        return schema
+        """pydantic's schema of ``model``; the classes it names become components here too."""
+        key, classes, definitions = _pydantic_definitions(model)
+        names = {def_key: self.name_of(cls) for def_key, cls in classes.items()}
+        names[key] = self.name_of(model)
+        for def_key in definitions.keys() - names.keys():
+            # A definition whose class pydantic did not expose: never shared.
+            names[def_key] = self.name_of((model, def_key))
+        renames = {_PYDANTIC_PREFIX + k: REF_PREFIX + name for k, name in names.items()}
+        for def_key, definition in definitions.items():
+            if def_key != key:
+                # The first schema of a class wins (a dataclass may be described here already).
+                self.components.setdefault(names[def_key], _renamed(definition, renames))
+        return typing.cast(Schema, _renamed(definitions[key], renames))
 
     def _msgspec(self, struct: type) -> Schema:
         """msgspec's schema of ``struct``; the classes it names become components here too."""
@@ -321,8 +332,47 @@ def _msgspec_classes(msgspec: Any, struct: type) -> list[Any]:
     return list(found)
 
 
+def _pydantic_definitions(model: Any) -> tuple[str, dict[str, Any], dict[str, Schema]]:
+    """pydantic's definitions for ``model``: its own key, the class of each key, and the schemas.
+
+    A first pass records the class behind every definition pydantic makes (keyed by its core
+    reference); a second asks for the reference of each of those classes, so every definition
+    key is tied to its class whatever name pydantic chose (``Item``, ``pa__Item``, ...).
+    """
+    from pydantic.json_schema import GenerateJsonSchema
+    from pydantic_core import core_schema
+
+    found: dict[str, Any] = {}
+
+    class Recorder(GenerateJsonSchema):
+        def generate_inner(self, schema: Any) -> Any:
+            ref, cls = schema.get("ref"), schema.get("cls")
+            if isinstance(ref, str) and isinstance(cls, type):
+                found.setdefault(ref, cls)
+            return super().generate_inner(schema)
+
+    template = _PYDANTIC_PREFIX + "{model}"
+    # Through model_json_schema, which also finishes a model whose forward references resolve now.
+    model.model_json_schema(ref_template=template, schema_generator=Recorder)
+    inputs: list[Any] = [("", "validation", model.__pydantic_core_schema__)]
+    inputs += [(ref, "validation", core_schema.definition_reference_schema(ref)) for ref in found]
+    generator = GenerateJsonSchema(ref_template=template)
+    refs, generated = generator.generate_definitions(inputs)
+    definitions: dict[str, Schema] = {str(key): schema for key, schema in generated.items()}
+    keys = {
+        ref: str(schema["$ref"]).removeprefix(_PYDANTIC_PREFIX)
+        for (ref, _), schema in refs.items()
+        if "$ref" in schema
+    }
+    top = refs[("", "validation")]
+    if "$ref" not in top:  # described inline (a custom __get_pydantic_json_schema__)
+        definitions[""] = top
+    classes = {keys[ref]: cls for ref, cls in found.items() if ref in keys}
+    return keys.get("", ""), classes, definitions
+
+
 def _renamed(node: Any, refs: Mapping[str, str]) -> Any:
-    """``node`` with msgspec's placeholder references (``$ref``, discriminator mapping) renamed.
+    """``node`` with placeholder references (``$ref``, discriminator mapping) renamed.
 
     Tuples (msgspec leaves a tuple default as one) become lists: plain JSON data, like the rest.
     """

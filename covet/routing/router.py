@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
@@ -24,6 +25,24 @@ _BAD_PERCENT = re.compile(rb"%(?![0-9A-Fa-f]{2})")
 _NEEDS_CAREFUL_PATH = re.compile(rb"[%\x00\x80-\xff]").search
 
 Lifespan = Callable[[Any], AbstractAsyncContextManager[Any]]
+
+# The keyword options a route declaration accepts beyond Router.route's own parameters; they are
+# kept in Route.options for the subsystems that read them (binding, responses, OpenAPI).
+ROUTE_OPTIONS = frozenset(
+    {
+        "dependencies",
+        "deprecated",
+        "description",
+        "operation_id",
+        "response_description",
+        "response_model",
+        "responses",
+        "summary",
+    }
+)
+_ROUTE_PARAMETERS = frozenset(
+    {"methods", "name", "status_code", "middleware", "tags", "include_in_schema", "max_body_size"}
+)
 
 
 class MethodTable:
@@ -134,7 +153,12 @@ class Router(MethodShortcuts):
         max_body_size: int | None = None,
         **options: Any,
     ) -> Callable[[_F], _F]:
-        """Register the decorated function for ``methods`` on ``path``."""
+        """Register the decorated function for ``methods`` on ``path``.
+
+        Raises:
+            TypeError: An option that is not one of the accepted ones (a typo, say).
+        """
+        _check_options(path, options)
 
         def decorator(func: _F) -> _F:
             self.add_route(
@@ -388,6 +412,24 @@ def _merge_allow(tables: list[MethodTable]) -> str:
     for table in tables:
         allowed.update(m.strip() for m in table.allow.split(","))
     return ", ".join(sorted(allowed))
+
+
+def _check_options(path: str, options: dict[str, Any]) -> None:
+    """Reject unknown route options, which would otherwise be silently ignored."""
+    unknown = sorted(options.keys() - ROUTE_OPTIONS)
+    if not unknown:
+        return
+    known = sorted(ROUTE_OPTIONS | _ROUTE_PARAMETERS)
+    hints = [
+        f" (did you mean {close[0]!r}?)"
+        if (close := difflib.get_close_matches(name, known, 1))
+        else ""
+        for name in unknown
+    ]
+    names = ", ".join(f"{name!r}{hint}" for name, hint in zip(unknown, hints, strict=True))
+    raise TypeError(
+        f"Unknown route option {names} for route {path!r}; accepted options: {', '.join(known)}."
+    )
 
 
 def _with_dependencies(options: dict[str, Any], extra: Sequence[Depends]) -> dict[str, Any]:

@@ -349,7 +349,10 @@ def test_fastapi_error_format_documents_detail() -> None:
 
     doc = openapi_document(app)
     validate(doc)
-    assert "detail" in doc["components"]["schemas"]["ValidationProblem"]["properties"]
+    # As FastAPI documents it, and as the error middleware sends it (plain JSON).
+    problem = doc["paths"]["/q"]["get"]["responses"]["422"]["content"]["application/json"]
+    assert problem["schema"] == {"$ref": "#/components/schemas/HTTPValidationError"}
+    assert "detail" in doc["components"]["schemas"]["HTTPValidationError"]["properties"]
 
 
 def test_openapi_path() -> None:
@@ -621,3 +624,257 @@ def test_msgspec_struct_refers_to_registry_components() -> None:
             "components": {"schemas": {**registry.components}},
         }
     )
+
+
+# -- pydantic's nested definitions go through the collision-safe names -------------------------
+
+
+def _pydantic_shop(module: str, field: str, color: str) -> tuple[type, type]:
+    """An enum ``Color`` and a model ``Item`` using it, as if defined in ``module``."""
+    pydantic = pytest.importorskip("pydantic")
+    color_enum = enum.Enum("Color", {color: color}, module=module)  # type: ignore[misc]
+    item = pydantic.create_model(
+        "Item", __module__=module, **{field: (int, ...), "color": color_enum}
+    )
+    return color_enum, item
+
+
+def test_same_named_pydantic_nested_classes_from_two_modules_stay_apart() -> None:
+    _, item_a = _pydantic_shop("shop.a", "name", "red")
+    _, item_b = _pydantic_shop("shop.b", "qty", "green")
+    app = CovetPy()
+
+    @app.post("/a")
+    async def a(x: item_a) -> None:  # type: ignore[valid-type]
+        pass
+
+    @app.post("/b")
+    async def b(x: item_b) -> None:  # type: ignore[valid-type]
+        pass
+
+    doc = openapi_document(app)
+    validate(doc)
+    schemas = doc["components"]["schemas"]
+    body_a = doc["paths"]["/a"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    body_b = doc["paths"]["/b"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert body_a == {"$ref": REF + "Item"}
+    assert body_b == {"$ref": REF + "shop_b__Item"}
+    assert _resolve(doc, schemas["Item"]["properties"]["color"])["enum"] == ["red"]
+    assert _resolve(doc, schemas["shop_b__Item"]["properties"]["color"])["enum"] == ["green"]
+    assert "qty" in schemas["shop_b__Item"]["properties"]
+    for ref in _refs(doc):
+        assert ref.removeprefix(REF) in schemas
+
+
+def test_same_named_pydantic_classes_nested_in_one_model() -> None:
+    pydantic = pytest.importorskip("pydantic")
+    _, item_a = _pydantic_shop("shop.a", "name", "red")
+    _, item_b = _pydantic_shop("shop.b", "qty", "green")
+    both = pydantic.create_model("Both", a=(item_a, ...), b=(list[item_b], ...))  # type: ignore[valid-type]
+    registry = SchemaRegistry()
+    assert registry.schema(both) == {"$ref": REF + "Both"}
+    properties = registry.components["Both"]["properties"]
+    a = registry.components[properties["a"]["$ref"].removeprefix(REF)]
+    b = registry.components[properties["b"]["items"]["$ref"].removeprefix(REF)]
+    assert set(a["properties"]) == {"name", "color"}
+    assert set(b["properties"]) == {"qty", "color"}
+    colors = [
+        registry.components[s["properties"]["color"]["$ref"].removeprefix(REF)] for s in (a, b)
+    ]
+    assert [c["enum"] for c in colors] == [["red"], ["green"]]
+    assert {"Both", "Item", "Color", "shop_b__Item", "shop_b__Color"} == set(registry.components)
+
+
+@pytest.mark.parametrize(
+    "dataclass_first", [True, False], ids=["dataclass-first", "pydantic-first"]
+)
+def test_a_dataclass_and_a_nested_pydantic_model_sharing_a_name(dataclass_first: bool) -> None:
+    pydantic = pytest.importorskip("pydantic")
+    _, item = _pydantic_shop("shop.c", "qty", "blue")
+    order = pydantic.create_model("Order", item=(item, ...))  # type: ignore[valid-type]
+    registry = SchemaRegistry()
+    if dataclass_first:
+        registry.schema(Item)
+    registry.schema(order)
+    if not dataclass_first:
+        registry.schema(Item)
+    dataclass_item = registry.components[registry.name_of(Item)]
+    pydantic_item = registry.components[registry.name_of(item)]
+    assert registry.name_of(Item) != registry.name_of(item)
+    assert set(dataclass_item["properties"]) == {"id"}
+    assert set(pydantic_item["properties"]) == {"qty", "color"}
+    ref = registry.components["Order"]["properties"]["item"]
+    assert ref == {"$ref": REF + registry.name_of(item)}
+
+
+def test_recursive_pydantic_model_and_a_shared_nested_dataclass() -> None:
+    pydantic = pytest.importorskip("pydantic")
+
+    class Node(pydantic.BaseModel):
+        point: ItemIn
+        children: list["Node"]
+
+    registry = SchemaRegistry()
+    assert registry.schema(ItemIn) == {"$ref": REF + "ItemIn"}
+    assert registry.schema(Node) == {"$ref": REF + "Node"}
+    node = registry.components["Node"]
+    assert node["type"] == "object"
+    assert node["properties"]["children"]["items"] == {"$ref": REF + "Node"}
+    assert node["properties"]["point"] == {"$ref": REF + "ItemIn"}
+    assert set(registry.components) == {"ItemIn", "Node"}
+
+
+# -- the 422 answer is documented as it is sent --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("error_format", "media", "name"),
+    [
+        ("problem", "application/problem+json", "ValidationProblem"),
+        ("fastapi", "application/json", "HTTPValidationError"),
+    ],
+    ids=["problem", "fastapi"],
+)
+def test_validation_error_is_documented_as_sent(error_format: Any, media: str, name: str) -> None:
+    from covet.testing import TestClient
+
+    app = CovetPy(error_format=error_format)
+
+    @app.get("/q")
+    async def q(n: int) -> None:
+        pass
+
+    doc = openapi_document(app)
+    validate(doc)
+    documented = doc["paths"]["/q"]["get"]["responses"]["422"]["content"]
+    response = TestClient(app).get("/q?n=x")
+    assert response.status_code == 422
+    assert list(documented) == [response.headers["content-type"].split(";")[0]] == [media]
+    assert documented[media]["schema"] == {"$ref": REF + name}
+    problem = doc["components"]["schemas"][name]
+    assert set(response.json()) <= set(problem["properties"])
+    if error_format == "fastapi":
+        assert problem["properties"]["detail"]["items"] == {"$ref": REF + "ValidationError"}
+        issue = doc["components"]["schemas"]["ValidationError"]
+        assert set(response.json()["detail"][0]) == set(issue["required"])
+
+
+def test_fastapi_error_schema_names_do_not_take_a_user_class_name() -> None:
+    validation_error = dataclasses.make_dataclass("ValidationError", [("field", str)])
+    app = CovetPy(error_format="fastapi")
+
+    @app.post("/e")
+    async def e(body: validation_error) -> None:  # type: ignore[valid-type]
+        pass
+
+    doc = openapi_document(app)
+    validate(doc)
+    schemas = doc["components"]["schemas"]
+    assert schemas["ValidationError"]["properties"] == {"field": {"type": "string"}}
+    issues = schemas["HTTPValidationError"]["properties"]["detail"]["items"]["$ref"]
+    assert issues != REF + "ValidationError"
+    assert set(schemas[issues.removeprefix(REF)]["required"]) == {"loc", "msg", "type"}
+
+
+# -- Body / Form / File metadata --------------------------------------------------------------
+
+
+def test_body_form_and_file_markers_document_their_metadata() -> None:
+    from covet import Body
+
+    app = CovetPy()
+
+    @app.post("/b")
+    async def b(item: Annotated[Item, Body(description="The item", examples=[{"id": 1}])]) -> None:
+        pass
+
+    @app.post("/e")
+    async def e(
+        item: Annotated[Item, Body(embed=True, description="Emb", examples=[{"id": 2}])],
+        note: Annotated[str, Body(embed=True, deprecated=True)] = "",
+    ) -> None:
+        pass
+
+    @app.post("/f")
+    async def f(
+        up: Annotated[UploadFile, File(description="The file")],
+        ups: Annotated[list[UploadFile], File(description="More files")],
+        n: Annotated[str, Form(examples=["x"], deprecated=True)],
+    ) -> None:
+        pass
+
+    doc = openapi_document(app)
+    validate(doc)
+    whole = doc["paths"]["/b"]["post"]["requestBody"]
+    assert whole["description"] == "The item"
+    assert whole["content"]["application/json"]["schema"]["examples"] == [{"id": 1}]
+    embedded = doc["paths"]["/e"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert embedded["properties"]["item"] == {
+        "$ref": REF + "Item",
+        "description": "Emb",
+        "examples": [{"id": 2}],
+    }
+    assert embedded["properties"]["note"]["deprecated"] is True
+    assert "description" not in doc["paths"]["/e"]["post"]["requestBody"]
+    form = doc["paths"]["/f"]["post"]["requestBody"]["content"]["multipart/form-data"]["schema"]
+    assert form["properties"]["up"] == {
+        "type": "string",
+        "format": "binary",
+        "description": "The file",
+    }
+    assert form["properties"]["ups"]["description"] == "More files"
+    assert form["properties"]["n"] == {"type": "string", "examples": ["x"], "deprecated": True}
+
+
+# -- operation_id and response_description ------------------------------------------------------
+
+
+def test_operation_id_option_overrides_the_generated_one_and_stays_unique() -> None:
+    app = CovetPy()
+
+    @app.get("/a")
+    async def custom() -> None:  # generated "custom" would clash with the explicit one below
+        pass
+
+    @app.get("/b", operation_id="custom")
+    async def b() -> None:
+        pass
+
+    @app.route("/c", methods=["GET", "POST"], operation_id="shared")
+    async def c() -> None:
+        pass
+
+    @app.get("/d", operation_id="shared")
+    async def d() -> None:
+        pass
+
+    doc = openapi_document(app)
+    validate(doc)
+    ids = {
+        (path, method): operation["operationId"]
+        for path, item in doc["paths"].items()
+        for method, operation in item.items()
+    }
+    assert ids[("/b", "get")] == "custom"
+    assert ids[("/a", "get")] != "custom"
+    assert ids[("/c", "get")] == "shared"
+    assert ids[("/c", "post")] == "shared_post"
+    assert ids[("/d", "get")] == "shared_get"
+    assert len(set(ids.values())) == len(ids)
+
+
+def test_response_description_option_describes_the_success_response() -> None:
+    app = CovetPy()
+
+    @app.post("/items", status_code=201, response_description="The created item")
+    async def create() -> Item:
+        return Item(id=1)
+
+    @app.get("/plain")
+    async def plain() -> None:
+        pass
+
+    doc = openapi_document(app)
+    validate(doc)
+    assert doc["paths"]["/items"]["post"]["responses"]["201"]["description"] == "The created item"
+    assert doc["paths"]["/plain"]["get"]["responses"]["200"]["description"] == "Successful Response"
