@@ -28,6 +28,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from covet.validation import Constraints
+from covet.validation.constraints import constraints_from
 from covet.validation.models import is_msgspec_struct, is_pydantic_model
 
 Schema = dict[str, Any]
@@ -170,8 +171,11 @@ class SchemaRegistry:
         base, *extras = typing.get_args(annotation)
         schema = self._schema(base)
         for extra in extras:
-            constraints = getattr(extra, "constraints", extra)
-            if isinstance(constraints, Constraints):
+            try:
+                constraints = constraints_from(extra)
+            except TypeError:  # refused by the validator compiler, which names the handler
+                constraints = None
+            if constraints is not None:
                 schema = apply_constraints(schema, constraints)
         return schema
 

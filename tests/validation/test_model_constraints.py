@@ -103,3 +103,21 @@ def test_length_errors_are_worded_as_pydantic_words_them(
         compile_validator(annotation)(value)
     (issue,) = caught.value.issues
     assert (issue.msg, issue.type) == (message, kind)
+
+
+def test_the_document_shows_the_constraints_that_are_enforced() -> None:
+    app = CovetPy()
+
+    @app.post("/orders")
+    async def create(order: Order) -> None:
+        return None
+
+    schema = app.openapi()["components"]["schemas"]["Order"]["properties"]
+    assert schema["a"]["exclusiveMinimum"] == 0
+    assert schema["b"]["exclusiveMinimum"] == 0
+    assert schema["c"]["maximum"] == 10
+    assert schema["d"]["exclusiveMinimum"] == 0
+    assert schema["e"]["maxLength"] == 2
+    assert (schema["f"]["minimum"], schema["f"]["exclusiveMaximum"]) == (1, 5)
+    assert schema["g"]["exclusiveMinimum"] == 0
+    assert (schema["h"]["pattern"], schema["h"]["minLength"]) == (r"^[a-z]+$", 2)
