@@ -4,7 +4,8 @@ Both backends give byte-identical output: compact UTF-8, non-ASCII kept as is, f
 Python's ``repr`` writes them, and non-finite floats (NaN, Infinity) as ``null``, which is
 what orjson does and what JSON can express. Values the standard library cannot encode
 natively (dataclasses, datetimes, UUIDs, Decimals, enums, sets) go through :func:`default`,
-which mirrors orjson's native output for them.
+which mirrors orjson's native output for them; :func:`default` also dumps pydantic models and
+msgspec Structs (as their libraries do) and UTF-8 ``bytes`` (as text) for both backends.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import enum
 import json
 import math
 import re
+import sys
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -35,7 +37,45 @@ def default(value: Any) -> Any:
         return list(value)
     if isinstance(value, datetime.timedelta):
         return iso_duration(value)
-    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+    if isinstance(value, bytes):
+        return utf8_text(value)
+    dumped = _library_dump(value)
+    if dumped is _NOT_A_MODEL:
+        raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+    return dumped
+
+
+def utf8_text(value: bytes) -> str:
+    """Decode response ``bytes`` as UTF-8, as pydantic does; anything else is a server bug.
+
+    Replacing undecodable bytes would silently corrupt the data, so they raise ``TypeError``
+    (a 500) with a hint instead.
+    """
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise TypeError(
+            f"bytes value is not valid UTF-8 ({exc.reason} at byte {exc.start}) and cannot be"
+            " sent as JSON text; decode it or base64-encode it in the handler"
+        ) from None
+
+
+_NOT_A_MODEL: Any = object()
+
+
+def _library_dump(value: Any) -> Any:
+    """A pydantic model or msgspec Struct as plain data, else ``_NOT_A_MODEL``.
+
+    Neither library is imported for the check: a class of theirs exists only if the user
+    imported the library, so ``sys.modules`` tells.
+    """
+    model = getattr(sys.modules.get("pydantic"), "BaseModel", None)
+    if model is not None and isinstance(value, model):
+        return value.model_dump(mode="json")
+    struct = getattr(sys.modules.get("msgspec"), "Struct", None)
+    if struct is not None and isinstance(value, struct):
+        return sys.modules["msgspec"].to_builtins(value)
+    return _NOT_A_MODEL
 
 
 def iso_duration(value: datetime.timedelta) -> str:
@@ -69,7 +109,8 @@ def _finite(value: Any) -> Any:
         return [_finite(item) for item in value]
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return _finite(default(value))
-    return value
+    dumped = _library_dump(value)  # their floats are Python floats too
+    return value if dumped is _NOT_A_MODEL else _finite(dumped)
 
 
 def _one_shot_encoder() -> Callable[[Any], str]:

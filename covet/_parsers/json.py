@@ -18,10 +18,19 @@ _WHITESPACE = " \t\n\r"  # JSON's insignificant whitespace (RFC 8259 section 2)
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
+class _BadTokenError(Exception):
+    """A token the scanner accepted but the limits refuse; ``parse_json`` adds its position."""
+
+    def __init__(self, message: str, token: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.token = token
+
+
 def _parse_int(max_digits: int) -> Any:
     def parse(text: str) -> int:
         if len(text) > max_digits:
-            raise BadRequestError(f"JSON number has more than {max_digits} digits.")
+            raise _BadTokenError(f"JSON number has more than {max_digits} digits", text)
         return int(text)
 
     return parse
@@ -30,11 +39,11 @@ def _parse_int(max_digits: int) -> Any:
 def _parse_float(max_digits: int) -> Any:
     def parse(text: str) -> float:
         if len(text) > max_digits:
-            raise BadRequestError(f"JSON number has more than {max_digits} digits.")
+            raise _BadTokenError(f"JSON number has more than {max_digits} digits", text)
         value = float(text)
         # "1e999" overflows to infinity: as unrepresentable as a literal Infinity.
         if not math.isfinite(value):
-            raise BadRequestError(f"JSON number {text} is out of range.")
+            raise _BadTokenError(f"JSON number {text} is out of range", text)
         return value
 
     return parse
@@ -46,7 +55,7 @@ def _long_number(max_digits: int) -> Callable[[str], re.Match[str] | None]:
 
 
 def _reject_constant(name: str) -> Any:
-    raise BadRequestError(f"Invalid JSON: {name} is not allowed.")
+    raise _BadTokenError(f"Invalid JSON: {name} is not allowed", name)
 
 
 @functools.lru_cache(maxsize=16)
@@ -121,6 +130,8 @@ def parse_json(
         raise BadRequestError(
             f"Invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}."
         ) from exc
+    except _BadTokenError as exc:
+        raise BadRequestError(f"{exc.message}{_position(text, exc.token)}.") from None
     except RecursionError as exc:  # pragma: no cover - guarded by check_depth
         raise BadRequestError("JSON nesting is too deep.") from exc
     except ValueError as exc:  # CPython's own int-string conversion limit
@@ -144,6 +155,29 @@ def _decode(decoder: json.JSONDecoder, text: str) -> Any:
         if rest:
             raise json.JSONDecodeError("Extra data", text, len(text) - rest)
     return document
+
+
+# A string (skipped whole, escapes included) or a bare token: a JSON number or NaN/Infinity.
+_TOKEN = re.compile(
+    r'"[^"\\]*(?:\\.[^"\\]*)*"'  # a string, skipped whole
+    r"|-?(?:Infinity|NaN|(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?)"
+)
+
+
+def _position(text: str, token: str) -> str:
+    """`` at line L column C`` for the first ``token`` outside a string ("" if not found).
+
+    The scanner reads left to right and stops at the first refused token, and every copy of
+    a refused token is refused, so the first copy outside a string is the culprit. Error
+    path only: the successful parse never scans the text for this.
+    """
+    for match in _TOKEN.finditer(text):
+        if match.group() == token:
+            pos = match.start()
+            line = text.count("\n", 0, pos) + 1
+            column = pos - text.rfind("\n", 0, pos)
+            return f" at line {line} column {column}"
+    return ""
 
 
 def _reject_lone_surrogates(document: Any) -> None:

@@ -2,7 +2,8 @@
 
 A model annotation is a whitelist: only its declared fields are read from the returned object
 (by attribute, or by key for mappings), so extra attributes such as ``password_hash`` never leak,
-even when the object is of another class.
+even when the object is of another class, including a pydantic or msgspec subclass of the
+declared model.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
-from covet._json import iso_duration
+from covet._json import iso_duration, utf8_text
 from covet.validation import models as m
 from covet.validation._codegen import fast_fields_serializer
 from covet.validation._typing import (
@@ -83,7 +84,12 @@ def _scalar_jsonable(value: Any) -> Any:
     if isinstance(value, uuid.UUID | Decimal):
         return str(value)
     if isinstance(value, bytes):
-        return value.decode("utf-8", errors="replace")
+        # UTF-8 as text, as pydantic does; undecodable bytes are a server bug, not data to
+        # corrupt with replacement characters (covet._json.default refuses them too).
+        try:
+            return utf8_text(value)
+        except TypeError as exc:
+            raise SerializationError(str(exc)) from None
     return value
 
 
@@ -210,20 +216,76 @@ def _fields_serializer(name: str, specs: list[tuple[str, Serializer, bool]]) -> 
 
 
 def _pydantic_serializer(model: Any) -> Serializer:
+    adapter: list[Callable[..., Any]] = []
+
+    def dump_as_declared(value: Any) -> Any:
+        # A subclass instance's model_dump writes every field it has; the declared model's
+        # own serialiser writes only the declared fields (FastAPI's filtering). Built on
+        # first use, when forward references are sure to be resolved.
+        if not adapter:
+            adapter.append(sys.modules["pydantic"].TypeAdapter(model).dump_python)
+        return adapter[0](value, mode="json")
+
     def serialize_pydantic(value: Any) -> Any:
-        if not isinstance(value, model):
+        if type(value) is not model and not isinstance(value, model):
             value = model.model_validate(value, from_attributes=True)
-        return value.model_dump(mode="json")
+        if type(value) is model:  # PERF: the common case, the declared class itself
+            return value.model_dump(mode="json")
+        return dump_as_declared(value)
 
     return serialize_pydantic
 
 
 def _msgspec_serializer(struct: Any) -> Serializer:
     msgspec = sys.modules["msgspec"]
+    nested: list[bool] = []
 
     def serialize_msgspec(value: Any) -> Any:
-        if not isinstance(value, struct):
-            value = msgspec.convert(value, struct, from_attributes=True)
-        return msgspec.to_builtins(value)
+        # convert(from_attributes=True) builds a new ``struct`` from anything else, a subclass
+        # instance included, reading only the declared fields (and rebuilding nested values
+        # that are not exactly of their declared type).
+        if type(value) is not struct:
+            value = _convert(value, struct, from_attributes=True)
+        if not nested:
+            nested.append(_holds_models(struct))
+        if not nested[0]:
+            return msgspec.to_builtins(value)  # PERF: no model inside, nothing to filter
+        # An exact struct can still hold a subclass instance in a model-typed field, which
+        # to_builtins would dump whole; a round trip through the declared type filters it.
+        plain = msgspec.to_builtins(value)
+        return msgspec.to_builtins(_convert(plain, struct))
 
     return serialize_msgspec
+
+
+def _convert(value: Any, struct: Any, **options: Any) -> Any:
+    msgspec = sys.modules["msgspec"]
+    try:
+        return msgspec.convert(value, struct, **options)
+    except msgspec.ValidationError as exc:
+        raise SerializationError(
+            f"The value does not match the response model {struct.__name__}: {exc}"
+        ) from None
+
+
+def _holds_models(struct: Any) -> bool:
+    """Whether a field of ``struct`` is typed (anywhere inside) as a Struct or dataclass."""
+    try:
+        fields = sys.modules["msgspec"].structs.fields(struct)
+    except Exception:  # an unresolvable annotation: assume the worst, filter
+        return True
+    pending = [field.type for field in fields]
+    seen: set[int] = set()
+    while pending:
+        annotation = pending.pop()
+        if id(annotation) in seen:
+            continue
+        seen.add(id(annotation))
+        if isinstance(annotation, type) and (
+            m.is_msgspec_struct(annotation)
+            or is_dataclass_type(annotation)
+            or typing.is_typeddict(annotation)
+        ):
+            return True
+        pending.extend(typing.get_args(annotation))
+    return False

@@ -94,3 +94,33 @@ def test_number_limits_hold_in_short_and_long_documents(text: str, message: str)
 def test_long_documents_with_short_numbers_and_digits_in_strings_are_fine() -> None:
     text = json.dumps({"digits": "1" * 500, "numbers": list(range(200)), "f": 1.5e300})
     assert parse_json(text.encode(), max_number_digits=100)["digits"] == "1" * 500
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('{"f": NaN}', "Invalid JSON: NaN is not allowed at line 1 column 7."),
+        ("[1,\n  -Infinity]", "Invalid JSON: -Infinity is not allowed at line 2 column 3."),
+        ('{"NaN": "Infinity", "x": Infinity}', "Infinity is not allowed at line 1 column 26."),
+        (
+            '{"a": "1e400",\n "b": [1, 1e400]}',
+            "JSON number 1e400 is out of range at line 2 column 11.",
+        ),
+        ('["\\"", -1e999]', "JSON number -1e999 is out of range at line 1 column 8."),
+        ('{"s": "' + "1" * 101 + '",\n"n": ' + "2" * 101 + "}", "digits at line 2 column 6."),
+        ("[1.5, 0." + "1" * 101 + "]", "more than 100 digits at line 1 column 7."),
+    ],
+    ids=[
+        "nan",
+        "infinity-line-2",
+        "constant-names-in-strings",
+        "overflow",
+        "escaped-quote",
+        "long-int-after-long-string",
+        "long-float",
+    ],
+)
+def test_refused_numbers_and_constants_name_their_position(text: str, message: str) -> None:
+    with pytest.raises(BadRequestError) as caught:
+        parse_json(text.encode(), max_number_digits=100)
+    assert caught.value.detail.endswith(message)

@@ -137,3 +137,51 @@ def test_a_cycle_is_an_error_not_a_hang() -> None:
     cycle.append(cycle)
     with pytest.raises(RecursionError):
         _json._dumps_stdlib(cycle)
+
+
+def test_pydantic_models_and_msgspec_structs_encode_identically_in_both_backends() -> None:
+    pydantic = pytest.importorskip("pydantic")
+    msgspec = pytest.importorskip("msgspec")
+
+    class Pet(pydantic.BaseModel):  # type: ignore[misc,name-defined]
+        name: str
+        born: datetime.date
+
+    class Toy(msgspec.Struct):  # type: ignore[misc,name-defined]
+        name: str
+        price: Decimal
+
+    value = {
+        "pet": Pet(name="rex", born=datetime.date(2020, 1, 2)),
+        "toys": [Toy(name="ball", price=Decimal("1.50"))],
+        "item": Item("box", ["a"]),
+    }
+    expected = (
+        b'{"pet":{"name":"rex","born":"2020-01-02"},'
+        b'"toys":[{"name":"ball","price":"1.50"}],"item":{"name":"box","tags":["a"]}}'
+    )
+    assert _json.dumps(value) == expected
+    assert _json._dumps_stdlib(value) == expected
+
+
+def test_bytes_encode_as_utf8_text_in_both_backends() -> None:
+    assert _json.dumps({"b": b"caf\xc3\xa9"}) == '{"b":"café"}'.encode()
+    assert _json._dumps_stdlib({"b": b"caf\xc3\xa9"}) == '{"b":"café"}'.encode()
+    for dumps in (_json.dumps, _json._dumps_stdlib):
+        with pytest.raises(TypeError, match="not valid UTF-8"):
+            dumps([b"\xffab"])
+
+
+def test_non_finite_floats_inside_library_models_become_null_in_both_backends() -> None:
+    pydantic = pytest.importorskip("pydantic")
+    msgspec = pytest.importorskip("msgspec")
+
+    class Point(pydantic.BaseModel):  # type: ignore[misc,name-defined]
+        x: float
+
+    class Reading(msgspec.Struct):  # type: ignore[misc,name-defined]
+        value: float
+
+    value = [Point(x=math.nan), Reading(value=-math.inf)]
+    assert _json.dumps(value) == b'[{"x":null},{"value":null}]'
+    assert _json._dumps_stdlib(value) == b'[{"x":null},{"value":null}]'

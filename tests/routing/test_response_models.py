@@ -92,3 +92,149 @@ def test_unresolvable_return_annotation_fails_at_startup() -> None:
 
     with pytest.raises(ConfigurationError, match="response_model="):
         app.build()
+
+
+def test_pydantic_subclass_is_sent_as_the_declared_model() -> None:
+    pydantic = pytest.importorskip("pydantic")
+
+    class User(pydantic.BaseModel):  # type: ignore[misc,name-defined]
+        name: str
+
+    class UserInDB(User):  # type: ignore[misc,valid-type]
+        password_hash: str
+
+    class Team(pydantic.BaseModel):  # type: ignore[misc,name-defined]
+        owner: User  # type: ignore[valid-type]
+        members: list[User]  # type: ignore[valid-type]
+
+    secret = UserInDB(name="ann", password_hash="SECRET")
+    app = CovetPy()
+
+    @app.get("/user", response_model=User)
+    async def user() -> Any:
+        return secret
+
+    @app.get("/users", response_model=list[User])
+    async def users() -> Any:
+        return [secret, User(name="bob")]
+
+    @app.get("/team", response_model=Team)
+    async def team() -> Any:
+        return Team(owner=secret, members=[secret])
+
+    client = TestClient(app)
+    assert client.get("/user").json() == {"name": "ann"}
+    assert client.get("/users").json() == [{"name": "ann"}, {"name": "bob"}]
+    assert client.get("/team").json() == {"owner": {"name": "ann"}, "members": [{"name": "ann"}]}
+
+
+def test_msgspec_subclass_is_sent_as_the_declared_struct() -> None:
+    msgspec = pytest.importorskip("msgspec")
+
+    class User(msgspec.Struct):  # type: ignore[misc,name-defined]
+        name: str
+
+    class UserInDB(User):  # type: ignore[misc,valid-type]
+        password_hash: str
+
+    # defstruct: msgspec cannot resolve string annotations naming function-local classes.
+    fields = [("owner", User), ("members", list[User]), ("by_role", dict[str, User | None])]
+    Team = msgspec.defstruct("Team", fields)
+    TeamInDB = msgspec.defstruct("TeamInDB", [("budget", int)], bases=(Team,))
+    secret = UserInDB(name="ann", password_hash="SECRET")
+    app = CovetPy()
+
+    @app.get("/user", response_model=User)
+    async def user() -> Any:
+        return secret
+
+    @app.get("/users", response_model=list[User])
+    async def users() -> Any:
+        return [secret, User(name="bob")]
+
+    @app.get("/team", response_model=Team)
+    async def team() -> Any:
+        return Team(owner=secret, members=[secret], by_role={"lead": secret, "none": None})
+
+    @app.get("/team-subclass", response_model=Team)
+    async def team_subclass() -> Any:
+        return TeamInDB(owner=secret, members=[], by_role={}, budget=10)
+
+    client = TestClient(app)
+    assert client.get("/user").json() == {"name": "ann"}
+    assert client.get("/users").json() == [{"name": "ann"}, {"name": "bob"}]
+    assert client.get("/team").json() == {
+        "owner": {"name": "ann"},
+        "members": [{"name": "ann"}],
+        "by_role": {"lead": {"name": "ann"}, "none": None},
+    }
+    assert client.get("/team-subclass").json() == {
+        "owner": {"name": "ann"},
+        "members": [],
+        "by_role": {},
+    }
+
+
+@dataclass
+class Envelope:
+    payload: Any
+
+
+def test_pydantic_and_msgspec_values_without_a_model_annotation_are_dumped() -> None:
+    pydantic = pytest.importorskip("pydantic")
+    msgspec = pytest.importorskip("msgspec")
+
+    class Pet(pydantic.BaseModel):  # type: ignore[misc,name-defined]
+        name: str
+        born: datetime.date = datetime.date(2020, 1, 2)
+
+    class Toy(msgspec.Struct):  # type: ignore[misc,name-defined]
+        name: str
+
+    app = CovetPy()
+
+    @app.get("/plain", response_model=None)
+    async def plain() -> Any:
+        return Pet(name="rex")
+
+    @app.get("/mixed")
+    async def mixed():  # type: ignore[no-untyped-def]
+        return {"pets": [Pet(name="rex")], "toy": Toy(name="ball")}
+
+    @app.get("/any-values")
+    async def any_values() -> dict[str, Any]:
+        return {"pet": Pet(name="rex"), "toy": Toy(name="ball")}
+
+    @app.get("/envelope", response_model=None)
+    async def envelope() -> Any:
+        return Envelope(Pet(name="rex"))
+
+    client = TestClient(app)
+    pet = {"name": "rex", "born": "2020-01-02"}
+    assert client.get("/plain").json() == pet
+    assert client.get("/mixed").json() == {"pets": [pet], "toy": {"name": "ball"}}
+    assert client.get("/any-values").json() == {"pet": pet, "toy": {"name": "ball"}}
+    assert client.get("/envelope").json() == {"payload": pet}
+
+
+@dataclass
+class Blob:
+    data: bytes
+
+
+def test_utf8_bytes_are_sent_as_text_and_other_bytes_are_a_server_error() -> None:
+    app = CovetPy()
+
+    @app.get("/untyped/{ok}")
+    async def untyped(ok: bool):  # type: ignore[no-untyped-def]
+        return {"data": b"caf\xc3\xa9" if ok else b"\xffab"}
+
+    @app.get("/model/{ok}")
+    async def model(ok: bool) -> Blob:
+        return Blob(b"caf\xc3\xa9" if ok else b"\xffab")
+
+    client = TestClient(app, raise_server_exceptions=False)
+    assert client.get("/untyped/true").json() == {"data": "café"}
+    assert client.get("/model/true").json() == {"data": "café"}
+    assert client.get("/untyped/false").status_code == 500
+    assert client.get("/model/false").status_code == 500

@@ -335,3 +335,70 @@ def test_msgspec_struct_is_validated_by_msgspec() -> None:
         validate({"name": "rex", "tags": [1, "x"]})
     assert info.value.issues[0].loc == ("tags", 1)
     assert compile_serializer(Pet)(Pet(name="a", tags=[])) == {"name": "a", "tags": []}
+
+
+def test_pydantic_serializer_writes_only_the_declared_fields_of_a_subclass() -> None:
+    pydantic = pytest.importorskip("pydantic")
+
+    class User(pydantic.BaseModel):  # type: ignore[misc,name-defined]
+        name: str
+
+    class UserInDB(User):  # type: ignore[misc,valid-type]
+        password_hash: str
+
+    serialize = compile_serializer(User)
+    assert serialize(UserInDB(name="a", password_hash="x")) == {"name": "a"}
+    assert serialize(User(name="b")) == {"name": "b"}
+    assert serialize({"name": "c", "password_hash": "x"}) == {"name": "c"}
+    assert compile_serializer(list[User])([UserInDB(name="a", password_hash="x")]) == [
+        {"name": "a"}
+    ]
+
+
+def test_msgspec_serializer_writes_only_the_declared_fields_at_every_depth() -> None:
+    msgspec = pytest.importorskip("msgspec")
+
+    class User(msgspec.Struct):  # type: ignore[misc,name-defined]
+        name: str
+
+    class UserInDB(User):  # type: ignore[misc,valid-type]
+        password_hash: str
+
+    Team = msgspec.defstruct(
+        "Team", [("owner", User), ("when", dt.date), ("blob", bytes)], rename="camel"
+    )
+    secret = UserInDB(name="a", password_hash="x")
+    assert compile_serializer(User)(secret) == {"name": "a"}
+    assert compile_serializer(User)({"name": "b", "password_hash": "x"}) == {"name": "b"}
+    team = Team(owner=secret, when=dt.date(2026, 1, 2), blob=b"\x00\xff")
+    # Everything but the filtering is msgspec's own output (camelCase, base64 bytes).
+    expected = msgspec.to_builtins(Team(owner=User(name="a"), when=team.when, blob=team.blob))
+    assert compile_serializer(Team)(team) == expected
+    assert expected["owner"] == {"name": "a"}
+
+
+def test_msgspec_value_that_cannot_take_the_declared_shape_is_a_serialization_error() -> None:
+    msgspec = pytest.importorskip("msgspec")
+
+    class Strict(msgspec.Struct, forbid_unknown_fields=True):  # type: ignore[misc,name-defined,call-arg]
+        name: str
+
+    class Wider(Strict):  # type: ignore[misc,valid-type]
+        extra: int
+
+    Holder = msgspec.defstruct("Holder", [("item", Strict)])
+    assert compile_serializer(Strict)(Wider(name="a", extra=1)) == {"name": "a"}
+    # Filtering a nested value would need an unknown field: refuse rather than leak it.
+    with pytest.raises(SerializationError, match="Holder"):
+        compile_serializer(Holder)(Holder(item=Wider(name="a", extra=1)))
+    with pytest.raises(SerializationError, match="Strict"):
+        compile_serializer(Strict)({"name": 1})
+
+
+def test_bytes_serialize_as_utf8_text_and_refuse_anything_else() -> None:
+    assert compile_serializer(bytes)(b"caf\xc3\xa9") == "café"
+    assert compile_serializer(Any)({"b": b"ok"}) == {"b": "ok"}
+    with pytest.raises(SerializationError, match="not valid UTF-8"):
+        compile_serializer(bytes)(b"\xffab")
+    with pytest.raises(SerializationError, match="not valid UTF-8"):
+        compile_serializer(Any)([b"\xffab"])
