@@ -9,6 +9,7 @@ from __future__ import annotations
 from covet.validation.compiler import Mode, Validator, compile_validator
 from covet.validation.constraints import Constraints
 from covet.validation.errors import (
+    MAX_ISSUES,
     RequestValidationError,
     SerializationError,
     ValidationError,
@@ -17,6 +18,7 @@ from covet.validation.errors import (
 from covet.validation.serialization import Serializer, compile_serializer
 
 __all__ = [
+    "MAX_ISSUES",
     "Constraints",
     "Mode",
     "RequestValidationError",

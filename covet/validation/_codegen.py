@@ -14,6 +14,8 @@ import keyword
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
+from covet.validation.errors import ValidationError
+
 _F = TypeVar("_F", bound=Callable[..., Any])
 _UNCHANGED: dict[Callable[[Any], Any], type[Any]] = {}
 
@@ -42,47 +44,60 @@ def _define(name: str, lines: list[str], namespace: dict[str, Any]) -> Callable[
 def fast_model_validator(
     target: type[Any] | None,
     fields: Sequence[tuple[str, Callable[[Any], Any], bool]],
-    fallback: Callable[[Any], Any],
+    fallback: Callable[..., Any],
 ) -> Callable[[Any], Any]:
     """Wrap ``fallback`` with a fast path building ``target(**fields)`` (a dict if ``None``).
 
     Args:
         target: The dataclass to build, or ``None`` for a TypedDict (a plain dict).
-        fields: ``(name, validator, required)`` for each field.
-        fallback: The generic validator, called for anything the fast path does not accept.
+        fields: ``(name, validator, required)`` for each field, in the order ``fallback``
+            validates them.
+        fallback: The generic validator, called as ``fallback(value)`` for anything that is
+            not a dict, and as ``fallback(value, done, error)`` to finish what the fast path
+            started: ``done`` holds the fields it validated, ``error`` the ``ValidationError``
+            of the field it stopped at (``None`` when a required key was missing or the
+            model itself refused the values).
     """
-    if target is not None and not all(_is_name(name) for name, _, _ in fields):
-        return fallback
-    namespace: dict[str, Any] = {"fallback": fallback, "target": target}
-    values: dict[str, str] = {}
-    for index, (name, validate, _) in enumerate(fields):
+    namespace: dict[str, Any] = {
+        "fallback": fallback,
+        "target": target,
+        "ValidationError": ValidationError,
+    }
+    steps: list[str] = []
+    for index, (name, validate, required) in enumerate(fields):
         namespace[f"v{index}"] = validate
         exact = unchanged_type(validate)
         if exact is None:
-            values[name] = f"v{index}(value[{name!r}])"
+            value = f"v{index}(value[{name!r}])"
         else:
             namespace[f"t{index}"] = exact
-            values[name] = f"(x if type(x := value[{name!r}]) is t{index} else v{index}(x))"
-    required = [name for name, _, is_required in fields if is_required]
-    optional = [name for name, _, is_required in fields if not is_required]
-    body: list[str]
-    if not optional and target is not None:
-        body = [f"return target({', '.join(f'{name}={values[name]}' for name in required)})"]
-    else:
-        body = [f"fields = {{{', '.join(f'{name!r}: {values[name]}' for name in required)}}}"]
-        for name in optional:
-            body += [f"if {name!r} in value:", f"    fields[{name!r}] = {values[name]}"]
-        body.append("return fields" if target is None else "return target(**fields)")
+            value = f"(x if type(x := value[{name!r}]) is t{index} else v{index}(x))"
+        if required:
+            steps.append(f"fields[{name!r}] = {value}")
+        else:
+            steps += [f"if {name!r} in value:", f"    fields[{name!r}] = {value}"]
+    build = (
+        ["return fields"]
+        if target is None
+        else [
+            "try:",
+            "    return target(**fields)",
+            "except ValueError:",  # the model's own check: reported by the generic validator
+            "    return fallback(value, fields, None)",
+        ]
+    )
     lines = [
         "def validate_model(value):",
-        "    if type(value) is dict:",
-        "        try:",
-        *(f"            {line}" for line in body),
-        # A missing key, a bad value or the model's own ValueError: the generic validator
-        # finds and reports every problem.
-        "        except (KeyError, ValueError):",
-        "            pass",
-        "    return fallback(value)",
+        "    if type(value) is not dict:",
+        "        return fallback(value)",
+        "    fields = {}",
+        "    try:",
+        *(f"        {step}" for step in steps),
+        "    except KeyError:",
+        "        return fallback(value, fields, None)",
+        "    except ValidationError as error:",
+        "        return fallback(value, fields, error)",
+        *(f"    {line}" for line in build),
     ]
     return _define("validate_model", lines, namespace)
 

@@ -97,8 +97,27 @@ class _Compiler:
     def __init__(self, mode: Mode) -> None:
         self.mode = mode
         self.building: dict[Any, list[Validator]] = {}
+        self.built: dict[Any, Validator] = {}
 
     def build(self, annotation: Any, constraints: Constraints | None) -> Validator:
+        """The validator for ``annotation``: one per distinct annotation in a compilation, so
+        the fields of several models that share a type share its validator."""
+        key: Any = (annotation, repr(annotation), constraints)
+        try:
+            return self.built[key]
+        except KeyError:
+            pass
+        except TypeError:  # unhashable metadata: not shared
+            return self._build(annotation, constraints)
+        # A recursive model refers to this annotation while it is being built: it gets a
+        # stand-in that calls the finished validator, so both are the same one.
+        cell: list[Validator] = []
+        self.built[key] = lambda value: cell[0](value)
+        validator = self.built[key] = self._build(annotation, constraints)
+        cell.append(validator)
+        return validator
+
+    def _build(self, annotation: Any, constraints: Constraints | None) -> Validator:
         annotation, found = unwrap_annotated(annotation)
         if found is not None:
             constraints = found if constraints is None else found.merged(constraints)

@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from covet.validation._codegen import unchanged_type
-from covet.validation.errors import ValidationError, ValidationIssue, invalid
+from covet.validation.errors import MAX_ISSUES, ValidationError, ValidationIssue, invalid
 
 Validator = Callable[[Any], Any]
 
@@ -40,6 +40,8 @@ def list_validator(item: Validator) -> Validator:
                 out.append(item(raw))
             except ValidationError as exc:
                 issues.extend(i.with_prefix((index,)) for i in exc.issues)
+                if len(issues) > MAX_ISSUES:
+                    break
         if issues:
             raise ValidationError(issues)
         return out
@@ -88,6 +90,8 @@ def fixed_tuple_validator(items: Sequence[Validator]) -> Validator:
                 out.append(check(element))
             except ValidationError as exc:
                 issues.extend(i.with_prefix((index,)) for i in exc.issues)
+                if len(issues) > MAX_ISSUES:
+                    break
         if issues:
             raise ValidationError(issues)
         return tuple(out)
@@ -114,6 +118,8 @@ def dict_validator(key: Validator, val: Validator) -> Validator:
                 out[new_key] = val(raw_val)
             except ValidationError as exc:
                 issues.extend(i.with_prefix((loc,)) for i in exc.issues)
+            if len(issues) > MAX_ISSUES:
+                break
         if issues:
             raise ValidationError(issues)
         return out
@@ -139,16 +145,27 @@ def none_validator(value: Any) -> None:
 
 
 def union_validator(branches: Sequence[Validator], names: str) -> Validator:
-    """Try each branch in order; when none matches, report a ``union`` issue and every branch's."""
+    """Try each branch in order; when none matches, report a ``union`` issue and every branch's.
+
+    The last value refused is remembered (validators are pure, so the same value gets the
+    same answer): in a recursive union such as ``child: A | B`` where both ``A`` and ``B``
+    hold a ``child``, each branch would otherwise validate the same subtree again, doubling
+    the work at every level of nesting.
+    """
+    last_refused: list[tuple[Any, ValidationError]] = []
 
     def validate_union(value: Any) -> Any:
+        if last_refused and last_refused[0][0] is value:
+            raise last_refused[0][1]
         issues = [ValidationIssue((), f"Input should match one of: {names}", "union")]
         for branch in branches:
             try:
                 return branch(value)
             except ValidationError as exc:
                 issues.extend(exc.issues)
-        raise ValidationError(issues)
+        error = ValidationError(issues)
+        last_refused[:] = [(value, error)]
+        raise error
 
     return validate_union
 

@@ -9,6 +9,10 @@ from covet.exceptions import CovetError, HTTPException
 
 Loc = tuple[str | int, ...]
 
+MAX_ISSUES = 100
+"""Most issues one error lists: hostile input must not buy an unbounded report (or the time
+spent building it). Validators stop looking once they have more."""
+
 
 @dataclass(frozen=True, slots=True)
 class ValidationIssue:
@@ -37,7 +41,7 @@ class ValidationError(CovetError, ValueError):
     """
 
     def __init__(self, issues: Iterable[ValidationIssue]) -> None:
-        self.issues = list(issues)
+        self.issues = capped(issues)
         super().__init__(self.issues)
 
     def __str__(self) -> str:
@@ -56,6 +60,19 @@ class SerializationError(CovetError, ValueError):
     """A value could not be serialised with the declared annotation (a server-side bug)."""
 
 
+def capped(issues: Iterable[ValidationIssue]) -> list[ValidationIssue]:
+    """The first :data:`MAX_ISSUES` issues, plus one saying more were left out, if any were."""
+    listed = list(issues)
+    if len(listed) <= MAX_ISSUES:
+        return listed
+    return [*listed[:MAX_ISSUES], _TOO_MANY]
+
+
+_TOO_MANY = ValidationIssue(
+    (), f"Too many errors; only the first {MAX_ISSUES} are listed", "too_many_errors"
+)
+
+
 def invalid(msg: str, type_: str, loc: Loc = ()) -> ValidationError:
     """Build a one-issue :class:`ValidationError` (helper for validators)."""
     return ValidationError([ValidationIssue(loc, msg, type_)])
@@ -69,5 +86,5 @@ class RequestValidationError(HTTPException):
     """
 
     def __init__(self, issues: Iterable[ValidationIssue]) -> None:
-        self.issues = list(issues)
+        self.issues = capped(issues)
         super().__init__(422, "The request is not valid; see 'errors' for every problem.")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from covet.validation._codegen import fast_model_validator
-from covet.validation.errors import Loc, ValidationError, ValidationIssue, invalid
+from covet.validation.errors import MAX_ISSUES, Loc, ValidationError, ValidationIssue, invalid
 
 Validator = Callable[[Any], Any]
 
@@ -28,21 +28,43 @@ class FieldPlan:
 
 
 def _validate_fields(
-    fields: Sequence[FieldPlan], value: Any, what: str
+    fields: Sequence[FieldPlan],
+    value: Any,
+    what: str,
+    done: dict[str, Any] | None,
+    failed: ValidationError | None,
 ) -> tuple[dict[str, Any], list[ValidationIssue]]:
+    """Validate every field, collecting every issue.
+
+    ``done`` and ``failed`` resume the generated fast path (see ``_codegen``): the fields it
+    validated, in order, and the error of the field it stopped at (the next one present).
+    They are reused, never validated again, so a failure deep in a recursive model costs
+    one pass, not one per level.
+    """
     if not isinstance(value, dict):
         raise invalid(f"Input should be an object ({what})", "model_type")
     out: dict[str, Any] = {}
     issues: list[ValidationIssue] = []
     for plan in fields:
-        if plan.name not in value:
-            if plan.required:
-                issues.append(ValidationIssue((plan.name,), "Field required", "missing"))
+        name = plan.name
+        if done is not None and name in done:
+            out[name] = done[name]
             continue
-        try:
-            out[plan.name] = plan.validate(value[plan.name])
-        except ValidationError as exc:
-            issues.extend(i.with_prefix((plan.name,)) for i in exc.issues)
+        if name not in value:
+            if plan.required:
+                issues.append(ValidationIssue((name,), "Field required", "missing"))
+            continue
+        if failed is not None:
+            error, failed = failed, None
+        else:
+            try:
+                out[name] = plan.validate(value[name])
+                continue
+            except ValidationError as exc:
+                error = exc
+        issues.extend(i.with_prefix((name,)) for i in error.issues)
+        if len(issues) > MAX_ISSUES:
+            break
     return out, issues
 
 
@@ -50,10 +72,12 @@ def dataclass_validator(cls: type[Any], fields: Sequence[FieldPlan]) -> Validato
     """Build ``cls`` from a JSON object; unknown keys are ignored, every bad field reported."""
     what = cls.__name__
 
-    def validate_dataclass(value: Any) -> Any:
+    def validate_dataclass(
+        value: Any, done: dict[str, Any] | None = None, failed: ValidationError | None = None
+    ) -> Any:
         if isinstance(value, cls):
             return value
-        kwargs, issues = _validate_fields(fields, value, what)
+        kwargs, issues = _validate_fields(fields, value, what, done, failed)
         if issues:
             raise ValidationError(issues)
         try:
@@ -67,8 +91,10 @@ def dataclass_validator(cls: type[Any], fields: Sequence[FieldPlan]) -> Validato
 def typeddict_validator(name: str, fields: Sequence[FieldPlan]) -> Validator:
     """Build a plain dict with the TypedDict's keys; unknown keys are ignored."""
 
-    def validate_typeddict(value: Any) -> dict[str, Any]:
-        out, issues = _validate_fields(fields, value, name)
+    def validate_typeddict(
+        value: Any, done: dict[str, Any] | None = None, failed: ValidationError | None = None
+    ) -> dict[str, Any]:
+        out, issues = _validate_fields(fields, value, name, done, failed)
         if issues:
             raise ValidationError(issues)
         return out
