@@ -73,6 +73,9 @@ class CovetPy(MethodShortcuts):
         redoc_url: Where the ReDoc page is served (``None`` to not serve it).
         docs_assets_url: URL prefix of the packaged Swagger UI and ReDoc files the two pages
             load (no CDN is used, so the pages work offline).
+        servers: The OpenAPI ``servers`` list, as in FastAPI (``[{"url": "https://api.example.com",
+            "description": "..."}]``). Without it, the served document names the request's
+            ``root_path`` (set by mounting or the server) as its server.
     """
 
     def __init__(
@@ -96,6 +99,7 @@ class CovetPy(MethodShortcuts):
         docs_url: str | None = "/docs",
         redoc_url: str | None = "/redoc",
         docs_assets_url: str = "/docs-assets",
+        servers: Sequence[Mapping[str, Any]] = (),
     ) -> None:
         if not isinstance(limits, Limits):
             raise ConfigurationError("limits must be a covet.Limits instance.")
@@ -129,6 +133,9 @@ class CovetPy(MethodShortcuts):
         self.docs_url = docs_url
         self.redoc_url = redoc_url
         self.docs_assets_url = docs_assets_url.rstrip("/")
+        if any(not isinstance(s, Mapping) or not isinstance(s.get("url"), str) for s in servers):
+            raise ConfigurationError('servers must be a list of dicts, each with a "url" string.')
+        self.servers = [dict(server) for server in servers]
         self._openapi_served = False
         self._openapi: tuple[ASGIApp, dict[str, Any]] | None = None
         if threadpool_size is not None:
@@ -368,8 +375,11 @@ class CovetPy(MethodShortcuts):
 
 
 async def _serve_openapi(request: Request) -> JSONResponse:
-    """Serve ``app.openapi()`` (registered at ``openapi_url``)."""
-    return JSONResponse(request.app.openapi())
+    """Serve ``app.openapi()`` (registered at ``openapi_url``), naming the root path as server."""
+    from covet.openapi.generator import with_root_path
+
+    document = request.app.openapi()
+    return JSONResponse(with_root_path(document, request.scope.get("root_path", "")))
 
 
 async def _serve_swagger_ui(request: Request) -> HTMLResponse:

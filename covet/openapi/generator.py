@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from covet.openapi.schema import REF_PREFIX, Schema, SchemaRegistry, json_value
@@ -62,7 +62,12 @@ _FASTAPI_ISSUE_KEY = ("covet.openapi", "ValidationError")
 
 
 def openapi_document(
-    app: Any, *, title: str = "CovetPy", version: str = "0.1.0", description: str | None = None
+    app: Any,
+    *,
+    title: str = "CovetPy",
+    version: str = "0.1.0",
+    description: str | None = None,
+    servers: Sequence[Mapping[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Describe every HTTP route of ``app`` (with ``include_in_schema``) as OpenAPI 3.1.
 
@@ -71,6 +76,8 @@ def openapi_document(
         title: ``info.title``.
         version: ``info.version`` (the API's version, not OpenAPI's).
         description: ``info.description``.
+        servers: The ``servers`` list (``[{"url": ...}]``); ``None`` for the app's own
+            ``servers`` setting, if any.
     """
     builder = _Builder(app)
     routes = [r for r in app.routes if isinstance(r, Route) and r.include_in_schema]
@@ -80,10 +87,31 @@ def openapi_document(
     info: dict[str, Any] = {"title": title, "version": version}
     if description:
         info["description"] = description
-    document: dict[str, Any] = {"openapi": "3.1.0", "info": info, "paths": builder.paths}
+    document: dict[str, Any] = {"openapi": "3.1.0", "info": info}
+    if servers is None:
+        servers = getattr(app, "servers", None)
+    if servers:
+        document["servers"] = [dict(server) for server in servers]
+    document["paths"] = builder.paths
     if builder.registry.components:
         document["components"] = {"schemas": dict(sorted(builder.registry.components.items()))}
     return document
+
+
+def with_root_path(document: dict[str, Any], root_path: str) -> dict[str, Any]:
+    """``document`` as served under ``root_path``: with ``servers: [{"url": root_path}]``.
+
+    As FastAPI does, so that "Try it out" in Swagger UI calls the prefixed URLs of an app that
+    is mounted or behind a proxy. A document that lists servers already, or an empty
+    ``root_path``, is returned as is; otherwise a shallow copy, so the cached one is unchanged.
+    """
+    root_path = root_path.rstrip("/")
+    if not root_path or document.get("servers"):
+        return document
+    served = {key: value for key, value in document.items() if key != "paths"}
+    served["servers"] = [{"url": root_path}]
+    served["paths"] = document["paths"]  # keys in the usual order: servers before paths
+    return served
 
 
 def openapi_path(path: str) -> str:
@@ -348,4 +376,4 @@ def _any_required(parameters: Iterable[BoundParameter]) -> bool:
     return any(p.default is REQUIRED for p in parameters)
 
 
-__all__ = ["openapi_document", "openapi_path"]
+__all__ = ["openapi_document", "openapi_path", "with_root_path"]

@@ -58,6 +58,7 @@ _SCALARS: dict[Any, Schema] = {
 _ARRAYS = (list, set, frozenset, tuple, Sequence, typing.List, typing.Set)  # noqa: UP006
 _UNIQUE = (set, frozenset)
 _OBJECTS = (dict, Mapping, typing.Dict)  # noqa: UP006
+_KEY_MARKERS = (typing.Required, typing.NotRequired)
 _NUMBER_KEYWORDS = {
     "gt": "exclusiveMinimum",
     "ge": "minimum",
@@ -155,6 +156,8 @@ class SchemaRegistry:
         origin = typing.get_origin(annotation)
         if origin is typing.Annotated:
             return self._annotated(annotation)
+        if origin in _KEY_MARKERS:  # a TypedDict key's Required[...] / NotRequired[...]
+            return self._schema(typing.get_args(annotation)[0])
         if origin in (typing.Union, types.UnionType):
             return self._union(typing.get_args(annotation))
         if origin is typing.Literal:
@@ -285,7 +288,12 @@ class SchemaRegistry:
             required_keys = getattr(cls, "__required_keys__", frozenset(hints))
             for name, hint in hints.items():
                 properties[name] = self._schema(hint)
-                if name in required_keys:
+                # The marker wins over __required_keys__, which misses it in string
+                # annotations (``from __future__ import annotations``); as the validator does.
+                marker = typing.get_origin(hint)
+                if marker is typing.Required or (
+                    marker is not typing.NotRequired and name in required_keys
+                ):
                     required.append(name)
         else:
             for field in dataclasses.fields(cls):

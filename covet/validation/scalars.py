@@ -6,6 +6,7 @@ import datetime as dt
 import enum
 import math
 import re
+import sys
 import uuid
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
@@ -18,7 +19,9 @@ Validator = Callable[[Any], Any]
 
 MAX_INT_DIGITS = 4300
 _INT_TEXT = re.compile(r"[+-]?[0-9]+")
-_FLOAT_TEXT = re.compile(
+# ASCII digits only (``[0-9]``, not ``\d``): float() and Decimal() would also take other
+# scripts' digits and underscores, which int parsing refuses; and Decimal's sNaN and NaN payloads.
+_NUMBER_TEXT = re.compile(
     r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[+-]?(?:inf|infinity|nan)", re.I
 )
 _TRUE = frozenset({"true", "1", "yes", "on"})
@@ -51,17 +54,35 @@ def int_validator(mode: str) -> Validator:
         if type(value) is int:
             return value
         if text and isinstance(value, str):
-            value = value.strip()
-            if len(value) > MAX_INT_DIGITS + 1:
-                raise invalid(f"Input should have at most {MAX_INT_DIGITS} digits", "int_parsing")
-            if _INT_TEXT.fullmatch(value):
-                return int(value)
-            raise invalid("Input should be a valid integer, unable to parse string", "int_parsing")
+            return _int_from_text(value.strip())
         if isinstance(value, int) and not isinstance(value, bool):
             return int(value)
         raise invalid("Input should be a valid integer", "int_type")
 
     return passes_unchanged(validate_int, int)
+
+
+def _max_int_digits() -> int:
+    """The most digits an integer string may have: ``MAX_INT_DIGITS`` or CPython's lower limit.
+
+    CPython refuses to convert longer strings (``sys.set_int_max_str_digits``, 0 for no limit).
+    """
+    limit = sys.get_int_max_str_digits()
+    return MAX_INT_DIGITS if limit == 0 else min(limit, MAX_INT_DIGITS)
+
+
+def _int_from_text(value: str) -> int:
+    # Counted as CPython counts them: the sign is not a digit, leading zeros are.
+    digits = len(value) - value.startswith(("+", "-"))
+    limit = _max_int_digits()
+    if digits > limit:
+        raise invalid(f"Input should have at most {limit} digits", "int_parsing")
+    if _INT_TEXT.fullmatch(value):
+        try:
+            return int(value)
+        except ValueError:  # the limit lowered by another thread since it was read
+            pass
+    raise invalid("Input should be a valid integer, unable to parse string", "int_parsing")
 
 
 def float_validator(mode: str, allow_inf_nan: bool) -> Validator:
@@ -76,10 +97,8 @@ def float_validator(mode: str, allow_inf_nan: bool) -> Validator:
                 result = float(value)
             except OverflowError:
                 raise invalid("Input is too large for a float", "finite_number") from None
-        elif text and isinstance(value, str) and _FLOAT_TEXT.fullmatch(value.strip()):
-            result = float(value)
         elif text and isinstance(value, str):
-            raise invalid("Input should be a valid number, unable to parse string", "float_parsing")
+            result = _float_from_text(value.strip())
         else:
             raise invalid("Input should be a valid number", "float_type")
         if not allow_inf_nan and not math.isfinite(result):
@@ -87,6 +106,15 @@ def float_validator(mode: str, allow_inf_nan: bool) -> Validator:
         return result
 
     return validate_float
+
+
+def _float_from_text(value: str) -> float:
+    if _NUMBER_TEXT.fullmatch(value):
+        try:
+            return float(value)
+        except ValueError:  # not expected for text the pattern accepts; a 422 all the same
+            pass
+    raise invalid("Input should be a valid number, unable to parse string", "float_parsing")
 
 
 def bool_validator(mode: str) -> Validator:
@@ -134,16 +162,25 @@ def decimal_validator(mode: str, allow_inf_nan: bool) -> Validator:
             result = value
         elif isinstance(value, bool) or not isinstance(value, str | int | float):
             raise invalid("Decimal input should be a string or number", "decimal_type")
+        elif isinstance(value, str):
+            result = _decimal_from_text(value.strip())
         else:
-            try:
-                result = Decimal(value.strip() if isinstance(value, str) else str(value))
-            except (InvalidOperation, ValueError):
-                raise invalid("Input should be a valid decimal", "decimal_parsing") from None
+            # An int converts exactly (no string, so no int digit limit); a float by its repr.
+            result = Decimal(value) if isinstance(value, int) else _decimal_from_text(repr(value))
         if not allow_inf_nan and not result.is_finite():
             raise invalid("Input should be a finite number", "finite_number")
         return result
 
     return validate_decimal
+
+
+def _decimal_from_text(value: str) -> Decimal:
+    if _NUMBER_TEXT.fullmatch(value):
+        try:
+            return Decimal(value)
+        except (InvalidOperation, ValueError):  # an exponent beyond what Decimal can hold
+            pass
+    raise invalid("Input should be a valid decimal", "decimal_parsing")
 
 
 def uuid_validator(mode: str) -> Validator:

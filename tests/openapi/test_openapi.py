@@ -4,14 +4,16 @@ import decimal
 import enum
 import uuid
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, TypedDict
+from typing import Annotated, Any, Literal, NotRequired, Required, TypedDict
 
 import pytest
 from openapi_spec_validator import validate
 
 from covet import CovetPy, Depends, File, Form, Header, HTTPException, Query, UploadFile
+from covet.exceptions import ConfigurationError
 from covet.openapi import SchemaRegistry, openapi_document, openapi_path
 from covet.responses import JSONResponse
+from covet.testing import TestClient
 from covet.validation import Constraints
 
 
@@ -878,3 +880,101 @@ def test_response_description_option_describes_the_success_response() -> None:
     validate(doc)
     assert doc["paths"]["/items"]["post"]["responses"]["201"]["description"] == "The created item"
     assert doc["paths"]["/plain"]["get"]["responses"]["200"]["description"] == "Successful Response"
+
+
+# -- servers: the root path an app is served under -------------------------------------------
+
+
+def _sub_app() -> CovetPy:
+    sub = CovetPy(title="Sub")
+
+    @sub.get("/items/{item_id}")
+    async def read_item(item_id: int) -> Item:
+        return Item(id=item_id)
+
+    return sub
+
+
+def test_mounted_app_serves_its_prefix_as_server() -> None:
+    sub = _sub_app()
+    parent = CovetPy()
+    parent.mount("/sub", sub)
+    client = TestClient(parent)
+
+    served = client.get("/sub/openapi.json").json()
+    validate(served)
+    assert served["servers"] == [{"url": "/sub"}]
+    assert list(served["paths"]) == ["/items/{item_id}"]  # relative to the server
+    assert client.get(served["servers"][0]["url"] + "/items/3").json() == {"id": 3}
+    # The cached document is not the served variant, before or after serving.
+    assert "servers" not in sub.openapi()
+    assert client.get("/sub/openapi.json").json() == served
+    assert "servers" not in client.get("/openapi.json").json()
+
+
+def test_root_path_from_the_server_is_the_documents_server() -> None:
+    app = _sub_app()
+    served = TestClient(app, root_path="/api/v1/").get("/openapi.json").json()
+    validate(served)
+    assert served["servers"] == [{"url": "/api/v1"}]
+    assert "servers" not in TestClient(app).get("/openapi.json").json()
+    assert "servers" not in app.openapi()
+
+
+def test_configured_servers_are_listed_and_win_over_the_root_path() -> None:
+    servers = [{"url": "https://api.example.com", "description": "Production"}]
+    app = CovetPy(servers=servers)
+
+    @app.get("/ping")
+    async def ping() -> str:
+        return "pong"
+
+    doc = app.openapi()
+    validate(doc)
+    assert doc["servers"] == servers
+    assert TestClient(app, root_path="/prefix").get("/openapi.json").json()["servers"] == servers
+    assert openapi_document(app, servers=[{"url": "/other"}])["servers"] == [{"url": "/other"}]
+
+
+@pytest.mark.parametrize(
+    "servers", [["https://api.example.com"], [{"description": "no url"}]], ids=["str", "no-url"]
+)
+def test_servers_without_a_url_fail_at_startup(servers: Any) -> None:
+    with pytest.raises(ConfigurationError, match="servers"):
+        CovetPy(servers=servers)
+
+
+# -- TypedDict Required[...] / NotRequired[...] keys ----------------------------------------------
+
+
+class Draft(TypedDict, total=False):
+    title: Required[str]
+    body: str
+    tags: Required[list[str]]
+
+
+class Published(TypedDict):
+    title: str
+    slug: NotRequired[str]
+    views: "NotRequired[int]"  # a string, as under ``from __future__ import annotations``
+
+
+def test_typeddict_required_and_not_required_keep_their_types() -> None:
+    app = CovetPy()
+
+    @app.post("/drafts")
+    async def save(draft: Draft) -> Published:
+        return {"title": draft["title"]}
+
+    doc = openapi_document(app)
+    validate(doc)
+    schemas = doc["components"]["schemas"]
+    assert schemas["Draft"]["properties"] == {
+        "title": {"type": "string"},
+        "body": {"type": "string"},
+        "tags": {"type": "array", "items": {"type": "string"}},
+    }
+    assert schemas["Draft"]["required"] == ["title", "tags"]
+    assert schemas["Published"]["properties"]["slug"] == {"type": "string"}
+    assert schemas["Published"]["properties"]["views"] == {"type": "integer"}
+    assert schemas["Published"]["required"] == ["title"]

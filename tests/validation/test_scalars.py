@@ -5,13 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import math
+import sys
 import uuid
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 import pytest
 
+from covet import CovetPy
 from covet.exceptions import ConfigurationError
+from covet.testing import TestClient
 from covet.validation import Constraints, ValidationError, compile_validator
 
 UTC = dt.UTC
@@ -274,3 +277,161 @@ def test_bad_constraints_fail_when_built(kwargs: dict[str, Any], match: str) -> 
 def test_inapplicable_constraints_fail_at_compile_time(annotation: Any, constraints: Any) -> None:
     with pytest.raises(TypeError, match="do not apply"):
         compile_validator(annotation, constraints=constraints)
+
+
+# -- integer strings at CPython's digit limit -------------------------------------------------
+
+INT_LIMIT_OK = [
+    ("1" * 4300, "4300-digits"),
+    ("+" + "1" * 4300, "sign-is-not-a-digit"),
+    ("-" + "1" * 4300, "minus-is-not-a-digit"),
+    (" " + "1" * 4300 + " ", "surrounding-spaces"),
+]
+
+
+@pytest.mark.parametrize("raw", [r for r, _ in INT_LIMIT_OK], ids=[i for _, i in INT_LIMIT_OK])
+def test_int_text_at_the_digit_limit_parses(raw: str) -> None:
+    assert compile_validator(int, mode="text")(raw) == int(raw)
+
+
+INT_LIMIT_BAD = [
+    ("1" * 4301, "4301-digits"),
+    ("-" + "1" * 4301, "signed-4301-digits"),
+    ("0" * 4300 + "1", "leading-zeros-count"),
+    ("1" * 4302, "4302-digits"),
+]
+
+
+@pytest.mark.parametrize("raw", [r for r, _ in INT_LIMIT_BAD], ids=[i for _, i in INT_LIMIT_BAD])
+def test_int_text_past_the_digit_limit_is_an_issue(raw: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        compile_validator(int, mode="text")(raw)
+    assert [(i.type, i.msg) for i in info.value.issues] == [
+        ("int_parsing", "Input should have at most 4300 digits")
+    ]
+
+
+def test_int_text_follows_a_lowered_interpreter_limit() -> None:
+    validate = compile_validator(int, mode="text")
+    previous = sys.get_int_max_str_digits()
+    sys.set_int_max_str_digits(1000)
+    try:
+        assert validate("7" * 1000) == int("7" * 1000)
+        with pytest.raises(ValidationError) as info:
+            validate("7" * 1001)
+        assert info.value.issues[0].msg == "Input should have at most 1000 digits"
+    finally:
+        sys.set_int_max_str_digits(previous)
+
+
+def test_int_text_with_no_interpreter_limit_keeps_covets_own() -> None:
+    validate = compile_validator(int, mode="text")
+    previous = sys.get_int_max_str_digits()
+    sys.set_int_max_str_digits(0)
+    try:
+        with pytest.raises(ValidationError) as info:
+            validate("7" * 4301)
+        assert info.value.issues[0].type == "int_parsing"
+    finally:
+        sys.set_int_max_str_digits(previous)
+
+
+def test_huge_int_converts_to_decimal_exactly() -> None:
+    big = 10**5000 + 1  # more digits than str(int) may produce
+    assert compile_validator(Decimal)(big) == Decimal(big)
+
+
+# -- number strings: ASCII digits only, never a crash -----------------------------------------
+
+NUMBER_TEXT_BAD = [
+    (Decimal, "\u0661", "decimal_parsing", "arabic-indic-digit"),
+    (Decimal, "\uff11\uff12", "decimal_parsing", "fullwidth-digits"),
+    (Decimal, "1_000", "decimal_parsing", "underscore"),
+    (Decimal, "sNaN", "decimal_parsing", "signalling-nan"),
+    (Decimal, "NaN12", "decimal_parsing", "nan-payload"),
+    (Decimal, "1e" + "9" * 5000, "decimal_parsing", "exponent-beyond-decimal"),
+    (Decimal, "", "decimal_parsing", "empty"),
+    (float, "\u0661", "float_parsing", "arabic-indic-digit"),
+    (float, "1_000", "float_parsing", "underscore"),
+    (float, "1e" + "9" * 5000, "finite_number", "huge-exponent"),
+    (float, "0." + "0" * 5000 + "1e" + "9" * 50, "finite_number", "huge-exponent-tiny-mantissa"),
+    (int, "\u0661", "int_parsing", "arabic-indic-digit"),
+]
+
+
+@pytest.mark.parametrize(
+    ("annotation", "raw", "code"),
+    [(a, r, c) for a, r, c, _ in NUMBER_TEXT_BAD],
+    ids=[f"{a.__name__}-{i}" for a, _, _, i in NUMBER_TEXT_BAD],
+)
+def test_number_text_outside_ascii_syntax_is_an_issue(annotation: Any, raw: str, code: str) -> None:
+    for mode in ("text", "json") if annotation is Decimal else ("text",):
+        with pytest.raises(ValidationError) as info:
+            compile_validator(annotation, mode=mode)(raw)
+        assert [i.type for i in info.value.issues] == [code]
+
+
+NUMBER_TEXT_OK = [
+    (Decimal, " 1.50 ", Decimal("1.50")),
+    (Decimal, "-.5e-3", Decimal("-0.0005")),
+    (Decimal, "1E+999999", Decimal("1E+999999")),
+    (Decimal, "9" * 5000, Decimal("9" * 5000)),
+    (float, " 1.5e3 ", 1500.0),
+    (float, "1" * 5000 + "e-4990", float("1" * 5000 + "e-4990")),
+]
+
+
+@pytest.mark.parametrize(
+    ("annotation", "raw", "expected"),
+    NUMBER_TEXT_OK,
+    ids=[f"{a.__name__}-{r[:12]!r}" for a, r, _ in NUMBER_TEXT_OK],
+)
+def test_number_text_in_ascii_syntax_parses(annotation: Any, raw: str, expected: Any) -> None:
+    assert compile_validator(annotation, mode="text")(raw) == expected
+
+
+def test_decimal_from_float_keeps_its_short_form() -> None:
+    assert str(compile_validator(Decimal)(0.1)) == "0.1"
+    with pytest.raises(ValidationError) as info:
+        compile_validator(Decimal)(float("inf"))
+    assert info.value.issues[0].type == "finite_number"
+
+
+# -- through HTTP --------------------------------------------------------------------------------
+
+
+def _digits_app() -> TestClient:
+    app = CovetPy()
+
+    @app.get("/q")
+    async def by_query(n: int) -> int:
+        return n.bit_length()
+
+    @app.get("/p/{n}")
+    async def by_path(n: int) -> int:
+        return n.bit_length()
+
+    @app.get("/d")
+    async def by_decimal(d: Decimal) -> str:
+        return str(d)
+
+    return TestClient(app, raise_server_exceptions=False)
+
+
+@pytest.mark.parametrize("where", ["/q?n=", "/p/"], ids=["query", "path"])
+def test_4301_digit_integer_is_a_422_over_http(where: str) -> None:
+    client = _digits_app()
+    assert client.get(where + "1" * 4300).status_code == 200
+    response = client.get(where + "1" * 4301)
+    assert response.status_code == 422
+    (issue,) = response.json()["errors"]
+    assert issue["type"] == "int_parsing"
+    assert issue["msg"] == "Input should have at most 4300 digits"
+
+
+def test_non_ascii_decimal_is_a_422_over_http() -> None:
+    client = _digits_app()
+    assert client.get("/d", params={"d": "1.5"}).json() == "1.5"
+    response = client.get("/d", params={"d": "\u0661"})
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["type"] == "decimal_parsing"
