@@ -243,13 +243,24 @@ def File(
     *,
     alias: str | None = None,
     description: str | None = None,
+    examples: list[Any] | None = None,
     deprecated: bool = False,
+    min_length: int | None = None,
+    max_length: int | None = None,
 ) -> Any:
     """Mark an uploaded file of a multipart form.
 
     Annotate it :class:`~covet.forms.UploadFile` for the upload itself, ``bytes`` for its
     whole content, or ``list[UploadFile]`` / ``list[bytes]`` for every file sent under the key.
+    ``min_length`` and ``max_length`` bound each file's size in bytes (422 outside them).
     """
     return _marker(
-        "file", default, alias=alias, description=description, examples=None, deprecated=deprecated
+        "file",
+        default,
+        alias=alias,
+        description=description,
+        examples=examples,
+        deprecated=deprecated,
+        min_length=min_length,
+        max_length=max_length,
     )

@@ -26,6 +26,7 @@ from covet.forms import FormData, UploadFile
 from covet.params import REQUIRED, Param
 from covet.requests import HTTPConnection, Request
 from covet.validation import (
+    Constraints,
     Mode,
     RequestValidationError,
     ValidationError,
@@ -33,6 +34,7 @@ from covet.validation import (
     Validator,
     compile_validator,
 )
+from covet.validation._typing import unwrap_annotated
 from covet.validation.models import is_msgspec_struct, is_pydantic_model
 
 _SCALARS = (
@@ -117,7 +119,8 @@ def plan_parameter(
     else:
         key = name
     if source == "file":
-        planned = _plan_file(name, annotation, default, key, handler)
+        limits = marker.constraints if marker is not None else None
+        planned = _plan_file(name, annotation, default, key, handler, limits)
         return dataclasses.replace(planned, annotation=annotation, marker=marker)
     if source in _TEXT_SOURCES:
         _check_text(name, annotation, source, handler)
@@ -197,15 +200,31 @@ def is_upload(annotation: Any) -> bool:
     return kind is not None and not kind[1]
 
 
-def _plan_file(name: str, annotation: Any, default: Any, key: str, handler: str) -> BoundParameter:
+def _plan_file(
+    name: str,
+    annotation: Any,
+    default: Any,
+    key: str,
+    handler: str,
+    limits: Constraints | None = None,
+) -> BoundParameter:
     kind = _file_kind(annotation)
     if kind is None:
         raise TypeError(
             f"Parameter {name!r} of {handler}: a File() parameter must be annotated "
             f"UploadFile, bytes, list[UploadFile] or list[bytes], not {annotation!r}"
         )
+    _, declared = unwrap_annotated(annotation)  # Constraints(...) beside the marker
+    if declared is not None:
+        limits = declared if limits is None else declared.merged(limits)
+    if limits is not None and (limits.has_bounds or limits.pattern is not None):
+        raise TypeError(
+            f"Parameter {name!r} of {handler}: a file takes only min_length/max_length "
+            "(its size in bytes)"
+        )
     many, read_bytes = kind
-    return BoundParameter(name, "file", key, _file_validator(key, many), default, many, read_bytes)
+    validator = _file_validator(key, many, limits)
+    return BoundParameter(name, "file", key, validator, default, many, read_bytes)
 
 
 def _file_kind(annotation: Any) -> tuple[bool, bool] | None:
@@ -228,23 +247,34 @@ def _file_kind(annotation: Any) -> tuple[bool, bool] | None:
     return None
 
 
-def _file_validator(key: str, many: bool) -> Validator:
+def _file_validator(key: str, many: bool, limits: Constraints | None = None) -> Validator:
+    smallest = limits.min_length if limits is not None else None
+    largest = limits.max_length if limits is not None else None
+
     def validate_file(raw: Any) -> Any:
         items = raw if many else [raw]
-        issues = [
-            ValidationIssue(
-                ("file", key, index) if many else ("file", key),
-                "Expected an uploaded file, got a text field.",
-                "file_expected",
-            )
-            for index, item in enumerate(items)
-            if not isinstance(item, UploadFile)
-        ]
+        issues = []
+        for index, item in enumerate(items):
+            problem = _file_problem(item, smallest, largest)
+            if problem is not None:
+                loc = ("file", key, index) if many else ("file", key)
+                issues.append(ValidationIssue(loc, *problem))
         if issues:
             raise ValidationError(issues)
         return raw
 
     return validate_file
+
+
+def _file_problem(item: Any, smallest: int | None, largest: int | None) -> tuple[str, str] | None:
+    """``(message, type)`` of what is wrong with one uploaded value, if anything."""
+    if not isinstance(item, UploadFile):
+        return "Expected an uploaded file, got a text field.", "file_expected"
+    if largest is not None and item.size > largest:
+        return f"File should have at most {largest} bytes", "file_too_large"
+    if smallest is not None and item.size < smallest:
+        return f"File should have at least {smallest} bytes", "file_too_small"
+    return None
 
 
 async def bind(parameters: Sequence[BoundParameter], request: HTTPConnection) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from covet.exceptions import ConfigurationError
 from covet.forms import UploadFile
 from covet.params import File, Form, Query
 from covet.testing import TestClient
+from covet.validation import Constraints
 
 
 def forms_app() -> CovetPy:
@@ -206,3 +207,47 @@ def test_a_file_parameter_with_an_unsupported_annotation_fails_at_startup() -> N
 
     with pytest.raises(ConfigurationError, match="File\\(\\) parameter"):
         TestClient(app).post("/bad")
+
+
+def test_file_size_limits_and_examples() -> None:
+    app = CovetPy()
+
+    @app.post("/avatar")
+    async def avatar(
+        image: Annotated[
+            UploadFile,
+            File(min_length=2, max_length=4, description="A tiny image", examples=["abc"]),
+        ],
+        extras: Annotated[list[bytes], File(max_length=3)] = [],  # noqa: B006
+    ) -> dict[str, Any]:
+        return {"size": image.size, "extras": len(extras)}
+
+    client = TestClient(app)
+    ok = client.post("/avatar", files={"image": ("a.png", b"abcd")})
+    assert ok.json() == {"size": 4, "extras": 0}
+    too_big = client.post(
+        "/avatar",
+        files=[("image", ("a.png", b"abcde")), ("extras", ("x", b"1")), ("extras", ("y", b"1234"))],
+    )
+    assert too_big.status_code == 422
+    assert [(e["loc"], e["type"]) for e in too_big.json()["errors"]] == [
+        (["file", "image"], "file_too_large"),
+        (["file", "extras", 1], "file_too_large"),
+    ]
+    too_small = client.post("/avatar", files={"image": ("a.png", b"a")})
+    assert too_small.json()["errors"][0]["type"] == "file_too_small"
+    schema = app.openapi()["paths"]["/avatar"]["post"]["requestBody"]["content"]
+    image = schema["multipart/form-data"]["schema"]["properties"]["image"]
+    assert image["description"] == "A tiny image"
+    assert image["examples"] == ["abc"]
+
+
+def test_a_file_takes_no_numeric_bounds() -> None:
+    app = CovetPy()
+
+    @app.post("/f")
+    async def upload(f: Annotated[UploadFile, File(), Constraints(gt=1)]) -> None:
+        return None
+
+    with pytest.raises(ConfigurationError, match="only min_length/max_length"):
+        TestClient(app).get("/")
