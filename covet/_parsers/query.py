@@ -30,7 +30,8 @@ def parse_query_string(
         raise BadRequestError("Form data is not valid UTF-8.") from exc
     # PERF: count separators once so a hostile query is rejected before any decoding.
     if text.count("&") >= limit and _field_count(text) > limit:
-        raise BadRequestError(f"Too many query parameters (limit is {limit}).")
+        what = "form fields" if strict else "query parameters"
+        raise BadRequestError(f"Too many {what} (limit is {limit}).")
     # Only "&" separates fields: ";" was dropped by CPython for cache-poisoning reasons.
     pairs: list[tuple[str, str]] = []
     if "%" not in text and "+" not in text:

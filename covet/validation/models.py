@@ -6,6 +6,7 @@ library is already in ``sys.modules`` (it must be, for the user to have defined 
 
 from __future__ import annotations
 
+import itertools
 import re
 import sys
 from collections.abc import Callable, Sequence
@@ -128,9 +129,9 @@ def pydantic_validator(model: Any) -> Validator:
         try:
             return model.model_validate(value)
         except error_cls as exc:
+            errors = itertools.islice(exc.errors(include_url=False), MAX_ISSUES + 1)
             raise ValidationError(
-                ValidationIssue(tuple(e["loc"]), str(e["msg"]), str(e["type"]))
-                for e in exc.errors()
+                ValidationIssue(tuple(e["loc"]), str(e["msg"]), str(e["type"])) for e in errors
             ) from None
 
     return validate_pydantic
