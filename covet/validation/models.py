@@ -129,7 +129,7 @@ def pydantic_validator(model: Any) -> Validator:
         try:
             return model.model_validate(value)
         except error_cls as exc:
-            errors = itertools.islice(exc.errors(include_url=False), MAX_ISSUES + 1)
+            errors = itertools.islice(exc.errors(), MAX_ISSUES + 1)
             raise ValidationError(
                 ValidationIssue(tuple(e["loc"]), str(e["msg"]), str(e["type"])) for e in errors
             ) from None
