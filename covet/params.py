@@ -188,9 +188,10 @@ class Depends:
     run in the thread pool); generator functions are set up before the handler and torn down
     after the response, seeing the handler's exception if it raised.
 
-    With ``scope="app"`` the value is created once for the whole application (on first use),
-    shared by every request, and torn down at shutdown in reverse order of creation; such a
-    dependency may only depend on other app-scoped ones.
+    With ``scope="app"`` the value is created once for the whole application (by the lifespan,
+    before serving, for the providers routes use), shared by every request, and torn down at
+    shutdown in reverse order of creation; such a dependency may only depend on other
+    app-scoped ones.
 
     Without ``dependency`` (``commons: Annotated[CommonParams, Depends()]`` or
     ``commons: CommonParams = Depends()``) the parameter's annotation is the dependency:

@@ -366,11 +366,12 @@ async def read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
         HTTPException: 413 when the body is larger than ``limit``.
         ClientDisconnectError: the client went away before the body was complete.
     """
+    # Before the first receive(): with "Expect: 100-continue" that call is what tells the
+    # server to invite the body, and an oversize one must be refused, not invited.
+    check_declared_length(scope, limit)
     chunk, more = body_chunk(await receive(), 0, limit)
     if not more:
         return chunk
-    # Refuse a declared oversize body before waiting for the rest of it.
-    check_declared_length(scope, limit)
     chunks = [chunk]
     received = len(chunk)
     while more:

@@ -20,7 +20,6 @@ from covet import (
     CovetPy,
     Depends,
     HTMLResponse,
-    HTTPException,
     JSONResponse,
     Query,
     Request,
@@ -196,14 +195,13 @@ async def get_order(order_id: uuid.UUID) -> dict[str, Any]:
     "/stream",
     responses={200: {"content": {"application/x-ndjson": {"schema": {"type": "string"}}}}},
 )
-async def stream(request: Request) -> StreamingResponse:
+async def stream(
+    count: Annotated[int, Query(ge=1, le=50, description="How many lines to send.")] = 5,
+) -> StreamingResponse:
     """Stream ``?count=`` (default 5, at most 50) lines of newline-delimited JSON."""
-    count_text = request.query_params.get("count", "5")
-    if not count_text.isdigit() or not 1 <= int(count_text) <= 50:
-        raise HTTPException(400, "count must be a whole number from 1 to 50.")
 
     async def lines() -> AsyncIterator[str]:
-        for number in range(1, int(count_text) + 1):
+        for number in range(1, count + 1):
             yield f'{{"line": {number}}}\n'
             await asyncio.sleep(0.01)
 

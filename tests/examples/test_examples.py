@@ -177,7 +177,9 @@ def test_stream_defaults_to_five_lines(client: TestClient) -> None:
 
 @pytest.mark.parametrize("count", ["0", "51", "x"])
 def test_stream_rejects_a_bad_count(client: TestClient, count: str) -> None:
-    assert client.get("/stream", params={"count": count}).status_code == 400
+    response = client.get("/stream", params={"count": count})
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["loc"] == ["query", "count"]
 
 
 def test_websocket_echo(client: TestClient) -> None:

@@ -238,3 +238,12 @@ def test_response_model_filters_and_responses_pass_through() -> None:
     assert client.post("/raw", json={"name": "bob"}).json() == {"raw": "bob"}
     assert client.post("/background", json={"name": "cy"}).json() == {"queued": "cy"}
     assert done == ["cy"]
+
+
+@pytest.mark.parametrize("path", ["/fast", "/generic"])
+def test_declared_oversize_body_is_refused_before_any_of_it_is_asked_for(path: str) -> None:
+    # With "Expect: 100-continue" the first receive() makes the server invite the body: an
+    # oversize one must be refused first. No message is available: receiving fails the test.
+    status, answer = asyncio.run(_call(build_app(), path, [], content_length=10_000))
+    assert status == 413
+    assert b"limit of 200 bytes" in answer
