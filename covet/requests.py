@@ -324,13 +324,18 @@ def is_json_content_type(value: bytes | None) -> bool:
     )
 
 
-def _too_large(limit: int) -> HTTPException:
+def too_large(limit: int) -> HTTPException:
     return HTTPException(413, f"Request body is larger than the limit of {limit} bytes.")
 
 
 def require_json_content_type(scope: Scope) -> None:
     """Raise 415 unless the request's Content-Type names JSON."""
-    if not is_json_content_type(first_header(scope["headers"], b"content-type")):
+    require_json_media(first_header(scope["headers"], b"content-type"))
+
+
+def require_json_media(content_type: bytes | None) -> None:
+    """Raise 415 unless ``content_type`` (a Content-Type value, or ``None``) names JSON."""
+    if not is_json_content_type(content_type):
         raise HTTPException(415, "Expected a JSON body: Content-Type must be application/json.")
 
 
@@ -338,7 +343,7 @@ def check_declared_length(scope: Scope, limit: int) -> None:
     """Raise 413 when the request's Content-Length already exceeds ``limit``."""
     declared = first_header(scope["headers"], b"content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise _too_large(limit)
+        raise too_large(limit)
 
 
 def body_chunk(message: Message, received: int, limit: int) -> tuple[bytes, bool]:
@@ -352,7 +357,7 @@ def body_chunk(message: Message, received: int, limit: int) -> tuple[bytes, bool
     if kind == "http.request":
         chunk: bytes = message.get("body", b"")
         if received + len(chunk) > limit:
-            raise _too_large(limit)
+            raise too_large(limit)
         return chunk, message.get("more_body", False)
     if kind == "http.disconnect":
         raise ClientDisconnectError("The client disconnected while sending the body.")
@@ -369,6 +374,11 @@ async def read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
     # Before the first receive(): with "Expect: 100-continue" that call is what tells the
     # server to invite the body, and an oversize one must be refused, not invited.
     check_declared_length(scope, limit)
+    return await receive_body(receive, limit)
+
+
+async def receive_body(receive: Receive, limit: int) -> bytes:
+    """Read a whole request body from ``receive``; the caller checked the declared length."""
     chunk, more = body_chunk(await receive(), 0, limit)
     if not more:
         return chunk

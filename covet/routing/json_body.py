@@ -17,7 +17,7 @@ from covet._parsers.json import parse_json
 from covet._types import ASGIApp, Receive, Scope, Send
 from covet.limits import Limits
 from covet.params import REQUIRED
-from covet.requests import read_body, require_json_content_type
+from covet.requests import receive_body, require_json_media, too_large
 from covet.responses.base import Response
 from covet.routing.binding import BoundParameter
 from covet.routing.results import Serializer, response_messages
@@ -50,9 +50,17 @@ def compile_json_body(
     max_number_digits = limits.max_number_digits
 
     async def run_json_body(scope: Scope, receive: Receive, send: Send) -> None:
-        body = await read_body(scope, receive, max_body_size)
+        # PERF: one pass over the headers for both the declared length (checked before the
+        # first receive(), as read_body does) and the content type (checked once read).
+        content_type = None
+        for key, value in scope["headers"]:
+            if key == b"content-type":
+                content_type = value
+            elif key == b"content-length" and value.isdigit() and int(value) > max_body_size:
+                raise too_large(max_body_size)
+        body = await receive_body(receive, max_body_size)
         if body:
-            require_json_content_type(scope)
+            require_json_media(content_type)
             document = parse_json(body, max_depth=max_depth, max_number_digits=max_number_digits)
             try:
                 value = validate(document)
