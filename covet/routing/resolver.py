@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from typing import Any
@@ -173,11 +173,7 @@ class Resolution:
         Raises:
             RequestValidationError: with every parameter issue in the dependency's tree.
         """
-        issues: list[ValidationIssue] = []
-        value = await self._solve(node, issues)
-        if issues:
-            raise RequestValidationError(dict.fromkeys(issues))
-        return value
+        return await self._refusing(self._solve, node)
 
     async def create(self, node: DependencyNode) -> Any:
         """Call the dependency with its resolved arguments, registering any teardown.
@@ -185,8 +181,16 @@ class Resolution:
         Raises:
             RequestValidationError: with every parameter issue in the dependency's tree.
         """
+        return await self._refusing(self._create, node)
+
+    async def _refusing(
+        self,
+        step: Callable[[DependencyNode, list[ValidationIssue]], Awaitable[Any]],
+        node: DependencyNode,
+    ) -> Any:
+        """Run ``step`` on ``node``; raise one 422 for the issues it collected, if any."""
         issues: list[ValidationIssue] = []
-        value = await self._create(node, issues)
+        value = await step(node, issues)
         if issues:
             raise RequestValidationError(dict.fromkeys(issues))
         return value
