@@ -164,13 +164,12 @@ def _check_text(name: str, annotation: Any, source: str, handler: str) -> None:
         advice = "for an uploaded file, use File() (or no marker)"
     elif is_many(annotation):
         advice = f"a {source} holds one value: take it as str and split it yourself"
-    elif _is_model(annotation):
+    elif _mentions_model(annotation):
         advice = (
-            "declare each field as its own parameter, or take the class with "
-            f"Annotated[{_type_name(annotation)}, Depends()] so its fields are bound one by "
-            "one"
-            + (" (mark them Form() in the class)" if source == "form" else "")
-            + "; for a JSON body, use Body() or no marker"
+            "declare each field as its own parameter; for a JSON body, use Body() or no marker"
+            if source == "path"
+            else f"to read each field of a model from the {source}, annotate the class itself "
+            f"(Annotated[Model, {source.capitalize()}()]), not a union or container of it"
         )
     else:
         advice = "for structured data, take a JSON body (Body()) or read the Request's raw values"
@@ -179,6 +178,10 @@ def _check_text(name: str, annotation: Any, source: str, handler: str) -> None:
         f"(str, int, float, bool, UUID, a date or time, an Enum, a Literal...), not "
         f"{annotation!r}; {advice}."
     )
+
+
+def _mentions_model(annotation: Any) -> bool:
+    return _is_model(annotation) or any(_mentions_model(arg) for arg in typing.get_args(annotation))
 
 
 def _is_model(annotation: Any) -> bool:

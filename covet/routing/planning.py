@@ -24,6 +24,8 @@ from covet.routing.binding import (
     plan_parameter,
 )
 from covet.routing.convertors import StringConvertor
+from covet.routing.param_models import SOURCES as MODEL_SOURCES
+from covet.routing.param_models import is_parameter_model, model_dependency
 from covet.routing.resolver import (
     BACKGROUND,
     BOUND,
@@ -170,6 +172,11 @@ def plan_arguments(
                 plan.append((name, PATH_CAST, _path_value(route, func, name, declared, chain)))
             else:
                 plan.append((name, PATH, None))
+        elif (
+            marker is not None and marker.source in MODEL_SOURCES and is_parameter_model(annotation)
+        ):
+            reader = _model_reader(route, func, name, annotation, marker, chain)
+            plan.append((name, DEPENDS, plan_dependency(route, Depends(reader), overrides, chain)))
         else:
             plan.append((name, BOUND, (declared, default, marker)))
     bodies = sum(1 for _, source, spec in plan if source == BOUND and _is_body(*spec))
@@ -208,6 +215,27 @@ def _path_value(
             f"annotated {declared!r}: {problem}"
         )
     return PathValue(declared, validate)
+
+
+def _reads_model(marker: Param | None, annotation: Any) -> bool:
+    return marker is not None and marker.source in MODEL_SOURCES and is_parameter_model(annotation)
+
+
+def _model_reader(
+    route: BaseRoute,
+    func: Callable[..., Any],
+    name: str,
+    model: type[Any],
+    marker: Param,
+    chain: tuple[Callable[..., Any], ...],
+) -> Callable[..., Any]:
+    """The dependency reading a parameter model's fields (``Annotated[Filters, Query()]``)."""
+    try:
+        return model_dependency(model, marker)
+    except TypeError as exc:
+        raise ConfigurationError(
+            f"Parameter {name!r} of {_name(func)} ({_where(route, chain)}): {exc}"
+        ) from exc
 
 
 def _is_body(declared: Any, default: Any, marker: Param | None) -> bool:
