@@ -52,6 +52,13 @@ class Param:
     constraints: Constraints | None = None
     embed: bool = False
 
+    def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> Any:
+        """Let pydantic enforce this marker's constraints (e.g. on a dataclass field inside a
+        pydantic model); only pydantic calls this."""
+        if self.constraints is None:
+            return handler(source)
+        return self.constraints.__get_pydantic_core_schema__(source, handler)
+
 
 def _marker(
     source: str,

@@ -9,8 +9,9 @@ pydantic models and msgspec Structs are described by their own library (the one 
 them); the components they define are renamed to this registry's names, so a class nested in two
 models is one component and two ``Item`` classes from two modules stay apart.
 
-Choices made where JSON has no native type: ``bytes`` is a (UTF-8) string, ``Decimal`` a string
-with ``format: decimal`` (how CovetPy serialises it; numbers are also accepted on input).
+Choices made where JSON has no native type: ``bytes`` is a (UTF-8) string; ``Decimal`` is a
+number or a numeric string (CovetPy accepts both, and sends a string, which keeps every digit).
+Bounds on a ``Decimal`` are stated on the number form; JSON Schema cannot state them on a string.
 """
 
 from __future__ import annotations
@@ -47,7 +48,15 @@ _SCALARS: dict[Any, Schema] = {
     int: {"type": "integer"},
     float: {"type": "number"},
     bytes: {"type": "string"},
-    decimal.Decimal: {"type": "string", "format": "decimal"},
+    decimal.Decimal: {
+        "anyOf": [
+            {"type": "number"},
+            {
+                "type": "string",
+                "pattern": r"^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$",
+            },
+        ]
+    },
     uuid.UUID: {"type": "string", "format": "uuid"},
     datetime.datetime: {"type": "string", "format": "date-time"},
     datetime.date: {"type": "string", "format": "date"},

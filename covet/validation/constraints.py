@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 from covet.exceptions import ConfigurationError
 from covet.validation.errors import ValidationError, ValidationIssue
@@ -96,6 +96,23 @@ class Constraints:
     def regex(self) -> re.Pattern[str] | None:
         """The compiled ``pattern``, if any."""
         return self._regex
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> Any:
+        """Let pydantic enforce these constraints too (a dataclass field inside a pydantic
+        model is validated by pydantic, which otherwise ignores metadata it does not know).
+
+        Only pydantic calls this, so pydantic is already imported when it runs.
+        """
+        from pydantic import Field
+
+        given: dict[str, Any] = {
+            name: getattr(self, name)
+            for name in (*_BOUNDS, *_LENGTHS, "pattern")
+            if getattr(self, name) is not None
+        }
+        if self.allow_inf_nan:
+            given["allow_inf_nan"] = True
+        return handler(Annotated[source, Field(**given)] if given else source)
 
     def merged(self, other: Constraints) -> Constraints:
         """Return these constraints overridden by the fields ``other`` sets."""

@@ -274,7 +274,18 @@ def test_query_marker_documentation() -> None:
     [
         (str, {"type": "string"}),
         (bool, {"type": "boolean"}),
-        (decimal.Decimal, {"type": "string", "format": "decimal"}),
+        (
+            decimal.Decimal,
+            {
+                "anyOf": [
+                    {"type": "number"},
+                    {
+                        "type": "string",
+                        "pattern": r"^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$",
+                    },
+                ]
+            },
+        ),
         (datetime.datetime, {"type": "string", "format": "date-time"}),
         (datetime.timedelta, {"type": "string", "format": "duration"}),
         (Any, {}),

@@ -121,3 +121,22 @@ def test_the_document_shows_the_constraints_that_are_enforced() -> None:
     assert (schema["f"]["minimum"], schema["f"]["exclusiveMaximum"]) == (1, 5)
     assert schema["g"]["exclusiveMinimum"] == 0
     assert (schema["h"]["pattern"], schema["h"]["minLength"]) == (r"^[a-z]+$", 2)
+
+
+@dataclass
+class Bounded:
+    x: Annotated[int, Constraints(ge=0, le=10)]
+    name: Annotated[str, Query(pattern=r"^[a-z]+$")] = "a"
+
+
+class Holder(pydantic.BaseModel):
+    inner: Bounded
+
+
+def test_pydantic_enforces_covet_constraints_on_a_nested_dataclass() -> None:
+    assert Holder.model_validate({"inner": {"x": 3}}).inner == Bounded(3)
+    for bad in ({"x": 11}, {"x": 1, "name": "B"}):
+        with pytest.raises(pydantic.ValidationError):
+            Holder.model_validate({"inner": bad})
+    properties = Holder.model_json_schema()["$defs"]["Bounded"]["properties"]
+    assert (properties["x"]["minimum"], properties["x"]["maximum"]) == (0, 10)
