@@ -286,6 +286,8 @@ class SchemaRegistry:
         """Describe for msgspec a type it does not know (a pydantic model, say)."""
         schema = self._schema(cls)
         if not schema:
+            # msgspec's schema_hook protocol: NotImplementedError means "not a type I know",
+            # and msgspec then reports the type as unsupported (not a placeholder).
             raise NotImplementedError(cls)
         return schema
 
