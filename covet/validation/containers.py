@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import itertools
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from covet.validation._codegen import unchanged_type
@@ -32,21 +33,26 @@ def list_validator(item: Validator) -> Validator:
                     break
             else:
                 return value
-        items = _items(value, "list")
-        out: list[Any] = []
-        issues: list[ValidationIssue] = []
-        for index, raw in enumerate(items):
-            try:
-                out.append(item(raw))
-            except ValidationError as exc:
-                issues.extend(i.with_prefix((index,)) for i in exc.issues)
-                if len(issues) > MAX_ISSUES:
-                    break
-        if issues:
-            raise ValidationError(issues)
-        return out
+        return _each(itertools.repeat(item), _items(value, "list"))
 
     return validate_list
+
+
+def _each(checks: Iterable[Validator], values: Sequence[Any]) -> list[Any]:
+    """Validate ``values[i]`` with the i-th check; every bad item's issues, located by index."""
+    out: list[Any] = []
+    issues: list[ValidationIssue] = []
+    # Not strict: ``checks`` is endless for a list (the length of a fixed tuple is checked).
+    for index, (check, raw) in enumerate(zip(checks, values, strict=False)):
+        try:
+            out.append(check(raw))
+        except ValidationError as exc:
+            issues.extend(i.with_prefix((index,)) for i in exc.issues)
+            if len(issues) > MAX_ISSUES:
+                break
+    if issues:
+        raise ValidationError(issues)
+    return out
 
 
 def set_validator(item: Validator, factory: type[set[Any]] | type[frozenset[Any]]) -> Validator:
@@ -83,18 +89,7 @@ def fixed_tuple_validator(items: Sequence[Validator]) -> Validator:
         if len(raw) != size:
             code = "too_short" if len(raw) < size else "too_long"
             raise invalid(f"Tuple should have exactly {size} items, not {len(raw)}", code)
-        out: list[Any] = []
-        issues: list[ValidationIssue] = []
-        for index, (check, element) in enumerate(zip(items, raw, strict=True)):
-            try:
-                out.append(check(element))
-            except ValidationError as exc:
-                issues.extend(i.with_prefix((index,)) for i in exc.issues)
-                if len(issues) > MAX_ISSUES:
-                    break
-        if issues:
-            raise ValidationError(issues)
-        return tuple(out)
+        return tuple(_each(items, raw))
 
     return validate_tuple
 
