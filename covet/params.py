@@ -34,7 +34,8 @@ class Param:
     Attributes:
         source: ``"path"``, ``"query"``, ``"header"``, ``"cookie"``, ``"body"``, ``"form"``
             or ``"file"``.
-        default: The value used when the client sends none (``REQUIRED`` if none).
+        default: The value used when the client sends none (``REQUIRED``, or ``...`` as
+            FastAPI writes it, if none).
         alias: The name on the wire, when it differs from the parameter name.
         description: Documentation (used by OpenAPI).
         examples: Example values (used by OpenAPI).
@@ -51,6 +52,11 @@ class Param:
     deprecated: bool = False
     constraints: Constraints | None = None
     embed: bool = False
+
+    def __post_init__(self) -> None:
+        # FastAPI's spelling of "required" is an Ellipsis default (``Query(...)``).
+        if self.default is Ellipsis:
+            object.__setattr__(self, "default", REQUIRED)
 
     def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> Any:
         """Let pydantic enforce this marker's constraints (e.g. on a dataclass field inside a

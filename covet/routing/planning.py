@@ -142,7 +142,10 @@ def plan_arguments(
         if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
             continue
         declared = hints.get(name, parameter.annotation)
-        default = REQUIRED if parameter.default is parameter.empty else parameter.default
+        # ``= ...`` is FastAPI's "required" (``q: Annotated[str | None, Query()] = ...``).
+        default = parameter.default
+        if default is parameter.empty or default is Ellipsis:
+            default = REQUIRED
         declared, marker, default = marker_of(declared, default)
         annotation = _strip_annotated(declared)
         depends = _depends_of(hints.get(name, parameter.annotation), parameter.default)
