@@ -1,19 +1,38 @@
 # Everything bootstraps from pyproject.toml into .venv; nothing hand-installed is assumed.
 PYTHON ?= python3
+PORT ?= 8000
 VENV := .venv
 BIN := $(VENV)/bin
+# `make test` and the other tools install the dev extra; `make run` only what the example needs.
 STAMP := $(VENV)/.installed
+RUN_STAMP := $(VENV)/.installed-run
+# Which interpreter made the venv (version and installation); another one means a new venv.
+VENV_PYTHON := $(VENV)/.python
+WHICH_PYTHON := import sys; print(sys.version.split()[0], sys.base_prefix)
 
-.PHONY: run test lint typecheck pytest browser bench clean
+.PHONY: run test lint typecheck pytest docs browser bench clean FORCE
 
-$(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+$(VENV_PYTHON): FORCE
+	@want="$$($(PYTHON) -c '$(WHICH_PYTHON)')" || exit 1; \
+	have="$$($(BIN)/python -c '$(WHICH_PYTHON)' 2>/dev/null)"; \
+	if [ "$$want" != "$$have" ]; then \
+		if [ -n "$$have" ]; then echo "$(VENV) was made by Python $$have; rebuilding it"; fi; \
+		rm -rf $(VENV) && $(PYTHON) -m venv $(VENV) || exit 1; \
+	fi; \
+	[ "$$(cat $@ 2>/dev/null)" = "$$want" ] || echo "$$want" > $@
+
+$(STAMP): $(VENV_PYTHON) pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+	touch $(STAMP) $(RUN_STAMP)
 
-run: $(STAMP)
-	$(BIN)/covet run examples.app:app --host 127.0.0.1 --port 8000 --no-access-log
+$(RUN_STAMP): $(VENV_PYTHON) pyproject.toml
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[server]'
+	touch $(RUN_STAMP)
+
+run: $(RUN_STAMP)
+	$(BIN)/covet run examples.app:app --host 127.0.0.1 --port $(PORT) --no-access-log
 
 lint: $(STAMP)
 	$(BIN)/ruff check covet tests $(wildcard examples bench)
@@ -41,10 +60,14 @@ browser:
 pytest: $(STAMP) browser
 	$(BIN)/pytest --cov=covet --cov-report=term:skip-covered
 
-test: lint typecheck pytest
+# The documentation site (mkdocs.yml, docs/) into site/; --strict fails on any warning.
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+
+test: lint typecheck pytest docs
 
 bench: $(STAMP)
 	bash bench/run.sh
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .coverage
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .coverage site
