@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mappin
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from typing import Any, Literal, TypeVar
 
+from covet._overrides import DependencyOverrides
 from covet._types import ASGIApp, Message, Receive, Scope, Send
 from covet.concurrency import configure_threadpool
 from covet.container import Container
@@ -23,26 +24,6 @@ from covet.routing.routes import MiddlewareSpec, Route
 from covet.routing.shortcuts import MethodShortcuts
 
 _F = TypeVar("_F", bound=Callable[..., Any])
-
-
-class DependencyOverrides(dict[Callable[..., Any], Callable[..., Any]]):
-    """``app.dependency_overrides``: changing it re-plans the routes before the next request."""
-
-    def __init__(self, changed: Callable[[], None]) -> None:
-        super().__init__()
-        self._changed = changed
-
-    def __setitem__(self, key: Callable[..., Any], value: Callable[..., Any]) -> None:
-        super().__setitem__(key, value)
-        self._changed()
-
-    def __delitem__(self, key: Callable[..., Any]) -> None:
-        super().__delitem__(key)
-        self._changed()
-
-    def clear(self) -> None:
-        super().clear()
-        self._changed()
 
 
 class CovetPy(MethodShortcuts):
@@ -110,14 +91,13 @@ class CovetPy(MethodShortcuts):
             )
         self.error_format = error_format
         self.dependencies = list(dependencies)
-        self.dependency_overrides: dict[Callable[..., Any], Callable[..., Any]] = (
-            DependencyOverrides(self._invalidate)
-        )
         self.app_dependencies = AppScope(self)
         self.limits = limits
         self.root_path = root_path.rstrip("/")
         self.state = State()
         self.router = Router(lifespan=lifespan, redirect_slashes=redirect_slashes)
+        self.router.on_invalidate(self._forget_build)
+        self._overrides = DependencyOverrides(self.invalidate)
         self.exception_handlers = ExceptionHandlers(exception_handlers)
         self.user_middleware: list[MiddlewareSpec] = list(middleware)
         self._on_startup = list(on_startup)
@@ -137,9 +117,26 @@ class CovetPy(MethodShortcuts):
             raise ConfigurationError('servers must be a list of dicts, each with a "url" string.')
         self.servers = [dict(server) for server in servers]
         self._openapi_served = False
-        self._openapi: tuple[ASGIApp, dict[str, Any]] | None = None
+        self._openapi: dict[str, Any] | None = None
         if threadpool_size is not None:
             configure_threadpool(threadpool_size)
+
+    @property
+    def dependency_overrides(self) -> DependencyOverrides:
+        """Dependencies to replace, e.g. in tests: ``{original: replacement}``.
+
+        Every change (``[]=``, ``update``, ``pop``, ``clear``, ...) and assigning a new
+        mapping (``app.dependency_overrides = {}``, FastAPI's documented reset) take effect
+        from the next request on.
+        """
+        return self._overrides
+
+    @dependency_overrides.setter
+    def dependency_overrides(
+        self, overrides: Mapping[Callable[..., Any], Callable[..., Any]]
+    ) -> None:
+        self._overrides = DependencyOverrides(self.invalidate, overrides)
+        self.invalidate()
 
     # -- routes ---------------------------------------------------------------------------
 
@@ -152,12 +149,10 @@ class CovetPy(MethodShortcuts):
         self, path: str, *, methods: Iterable[str] = ("GET",), **kwargs: Any
     ) -> Callable[[_F], _F]:
         """Register a handler for ``methods`` on ``path``."""
-        self._stack = None
         return self.router.route(path, methods=methods, **kwargs)
 
     def websocket(self, path: str, **kwargs: Any) -> Callable[[_F], _F]:
         """Register a WebSocket handler."""
-        self._stack = None
         return self.router.websocket(path, **kwargs)
 
     def include_router(
@@ -170,14 +165,12 @@ class CovetPy(MethodShortcuts):
         dependencies: Sequence[Depends] = (),
     ) -> None:
         """Add a router's routes (with an extra prefix, tags, middleware, dependencies)."""
-        self._stack = None
         self.router.include_router(
             router, prefix=prefix, tags=tags, middleware=middleware, dependencies=dependencies
         )
 
     def mount(self, path: str, app: ASGIApp, *, name: str | None = None) -> None:
         """Serve an ASGI app under ``path``; a mounted CovetPy app's lifespan runs with ours."""
-        self._stack = None
         self.router.mount(path, app, name=name)
         if isinstance(app, CovetPy):
             self._mounted_apps.append(app)
@@ -190,8 +183,8 @@ class CovetPy(MethodShortcuts):
 
     def add_middleware(self, middleware: Callable[..., ASGIApp], **options: Any) -> None:
         """Wrap the application in a pure ASGI middleware; the last added is outermost."""
-        self._stack = None
         self.user_middleware.insert(0, (middleware, options))
+        self.invalidate()
 
     def middleware(self, kind: str = "http") -> Callable[[_F], _F]:
         """Register ``async def mw(request, call_next)`` as HTTP middleware.
@@ -272,21 +265,32 @@ class CovetPy(MethodShortcuts):
         async with self.app_dependencies, AsyncExitStack() as stack:
             yield Container(self, stack)
 
-    def _invalidate(self) -> None:
-        self._stack = None
+    def invalidate(self) -> None:
+        """Mark the built app stale: routes, middleware stack and OpenAPI are rebuilt on next use.
+
+        Registration methods and ``dependency_overrides`` call it themselves; call it after
+        changing ``user_middleware`` or ``dependencies`` by hand.
+        """
         self.router.invalidate()
+
+    def _forget_build(self) -> None:
+        # Runs on every router.invalidate(), so a route added through ``app.router`` is
+        # also planned with the app's limits, overrides and dependencies.
+        self._stack = None
+        self._inline_errors = None
+        self._openapi = None
 
     def openapi(self) -> dict[str, Any]:
         """The OpenAPI 3.1 document of this app, generated on first use and cached.
 
         Changing routes, middleware or dependency overrides regenerates it on the next call.
         """
-        stack = self.build()
-        if self._openapi is None or self._openapi[0] is not stack:
+        self.build()
+        if self._openapi is None:
             from covet.openapi import openapi_document
 
-            self._openapi = (stack, openapi_document(self, title=self.title, version=self.version))
-        return self._openapi[1]
+            self._openapi = openapi_document(self, title=self.title, version=self.version)
+        return self._openapi
 
     def _add_openapi_route(self) -> None:
         url = self.openapi_url
@@ -337,9 +341,10 @@ class CovetPy(MethodShortcuts):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope["app"] = self
         errors = self._inline_errors
-        if errors is not None and scope["type"] == "http" and self._stack is not None:
+        if errors is not None and scope["type"] == "http":
             # PERF: with no user middleware the error handling runs inline, saving the
-            # ErrorMiddleware call level on every request; behaviour is identical.
+            # ErrorMiddleware call level on every request; behaviour is identical. It is
+            # set only by build() and reset by every invalidation, so it implies a built app.
             if self._needs_scope_fixup:
                 self._fix_scope(scope)
             started = False

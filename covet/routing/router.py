@@ -25,6 +25,7 @@ _BAD_PERCENT = re.compile(rb"%(?![0-9A-Fa-f]{2})")
 _NEEDS_CAREFUL_PATH = re.compile(rb"[%\x00\x80-\xff]").search
 
 Lifespan = Callable[[Any], AbstractAsyncContextManager[Any]]
+_BuildSettings = tuple[Limits, "Overrides | None", Sequence[Depends]]
 
 # The keyword options a route declaration accepts beyond Router.route's own parameters; they are
 # kept in Route.options for the subsystems that read them (binding, responses, OpenAPI).
@@ -129,7 +130,12 @@ class Router(MethodShortcuts):
         self.routes: list[BaseRoute] = []
         self.mounts: list[Mount] = []
         self._trie: Trie[MethodTable] = Trie()
-        self._compiled_with: Limits | None = None
+        # The build generation: every change bumps it (see invalidate). ``_built`` is the
+        # request path's one-attribute test; ``_settings`` what the last compile used.
+        self.generation = 0
+        self._built = False
+        self._settings: _BuildSettings = (DEFAULT_LIMITS, None, ())
+        self._listeners: list[Callable[[], None]] = []
 
     # -- registration -------------------------------------------------------------------
 
@@ -138,7 +144,7 @@ class Router(MethodShortcuts):
         table = self._trie.find_or_insert(route.template, MethodTable)
         table.add(route)
         self.routes.append(route)
-        self._compiled_with = None
+        self.invalidate()
 
     def route(
         self,
@@ -210,7 +216,7 @@ class Router(MethodShortcuts):
                 raise RouteConflictError(f"Two applications are mounted at {mount.path!r}.")
         self.mounts.append(mount)
         self.mounts.sort(key=lambda m: len(m.path), reverse=True)
-        self._compiled_with = None
+        self.invalidate()
 
     def include_router(
         self,
@@ -243,24 +249,48 @@ class Router(MethodShortcuts):
     # -- compilation ----------------------------------------------------------------------
 
     def invalidate(self) -> None:
-        """Forget compiled handlers so the next request plans them again."""
-        self._compiled_with = None
+        """Mark everything built from this router stale; the next request rebuilds it.
+
+        The one place a change invalidates built state: registering a route or a mount,
+        changing ``app.dependency_overrides`` or the app's middleware all call it. It bumps
+        :attr:`generation` and tells the listeners (the owning app drops its middleware
+        stack and cached OpenAPI document).
+        """
+        self.generation += 1
+        self._built = False
+        for listener in self._listeners:
+            listener()
+
+    def on_invalidate(self, listener: Callable[[], None]) -> None:
+        """Call ``listener()`` whenever :meth:`invalidate` runs (used by the owning app)."""
+        self._listeners.append(listener)
 
     def compile(
         self,
-        limits: Limits = DEFAULT_LIMITS,
+        limits: Limits | None = None,
         overrides: Overrides | None = None,
-        dependencies: Sequence[Depends] = (),
+        dependencies: Sequence[Depends] | None = None,
     ) -> None:
         """Plan every handler and build route middleware; done once before serving.
+
+        Arguments left out keep what the previous compile used (at first the defaults), so
+        a rebuild after a change plans routes exactly as the application configured them.
 
         Args:
             limits: The application's parsing limits.
             overrides: Dependency overrides (``app.dependency_overrides``).
             dependencies: Application-wide dependencies run before every handler.
         """
-        if self._compiled_with is limits:
+        old_limits, old_overrides, old_dependencies = self._settings
+        settings: _BuildSettings = (
+            old_limits if limits is None else limits,
+            old_overrides if overrides is None else overrides,
+            old_dependencies if dependencies is None else tuple(dependencies),
+        )
+        if self._built and _same_settings(settings, self._settings):
             return
+        self._settings = settings
+        limits, overrides, dependencies = settings
         for route in self.routes:
             endpoint = (
                 compile_http(route, limits, overrides, dependencies)
@@ -271,7 +301,7 @@ class Router(MethodShortcuts):
                 endpoint = factory(endpoint, **options)
             route.app = endpoint
         self._trie.compile()
-        self._compiled_with = limits
+        self._built = True
 
     # -- lookup ---------------------------------------------------------------------------
 
@@ -304,7 +334,7 @@ class Router(MethodShortcuts):
         if scope["type"] == "http":
             await self.resolve(scope)(scope, receive, send)
         elif scope["type"] == "websocket":
-            if self._compiled_with is None:
+            if not self._built:
                 self.compile()
             await self._dispatch_websocket(scope, receive, send)
         else:
@@ -316,7 +346,7 @@ class Router(MethodShortcuts):
         Synchronous on purpose: callers await the result directly, so routing adds no
         coroutine of its own. Sets ``scope["path_params"]`` when a route matches.
         """
-        if self._compiled_with is None:
+        if not self._built:
             self.compile()
         path: str = scope["path"]
         raw = scope.get("raw_path")
@@ -405,6 +435,10 @@ class Router(MethodShortcuts):
         if query:
             location += "?" + query.decode("latin-1")
         return RedirectResponse(location, status_code=self.redirect_status)
+
+
+def _same_settings(new: _BuildSettings, old: _BuildSettings) -> bool:
+    return new[0] is old[0] and new[1] is old[1] and list(new[2]) == list(old[2])
 
 
 def _merge_allow(tables: list[MethodTable]) -> str:

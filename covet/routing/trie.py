@@ -56,21 +56,22 @@ class Trie(Generic[_V]):
         self.root: Node[_V] = Node()
         # PERF: fully static paths skip the trie walk entirely.
         self.static_paths: dict[str, _V] = {}
-        self._compiled: Matcher | None = None
-        self._stale = True
+        # The generated matcher, once compile() ran (None also for tries too deep for it).
+        self.compiled: Matcher | None = None
 
     def compile(self) -> None:
         """Generate the specialised matcher (done at start-up; see :mod:`.compiled`)."""
-        self._compiled = compile_trie(self.root, self.static_paths)
-        self._stale = False
-        if self._compiled is not None:
+        self.compiled = compiled = compile_trie(self.root, self.static_paths)
+        self.__dict__.pop("match", None)
+        if compiled is not None:
             # PERF: callers reach the generated function without a method call in between.
-            self.match = self._compiled  # type: ignore[method-assign,assignment]
+            self.match = compiled  # type: ignore[method-assign,assignment]
 
     def find_or_insert(self, template: PathTemplate, factory: type[_V]) -> _V:
         """Return the value stored for ``template`` (or an equivalent one), creating it."""
-        self._compiled = None
-        self._stale = True
+        # The generated matcher no longer describes the trie: forget it until the owner
+        # (the router, when it rebuilds) compiles again; the generic walker answers meanwhile.
+        self.compiled = None
         self.__dict__.pop("match", None)
         if template.is_static:
             value = self.static_paths.get(template.path)
@@ -125,14 +126,10 @@ class Trie(Generic[_V]):
     def match(self, path: str) -> tuple[_V, dict[str, Any]] | None:
         """Return the first value whose template matches ``path``, with the parameters.
 
-        The first lookup after a change compiles the trie; from then on the generated
-        function answers instead of this method.
+        Until :meth:`compile` runs (and for tries too deep to compile) this is the generic
+        walker; after it, the generated function answers instead of this method.
         """
-        if self._stale:
-            self.compile()
-        if self._compiled is None:  # too deep to compile
-            return self.walk(path)
-        return self._compiled(path)
+        return self.walk(path)
 
     def walk(self, path: str) -> tuple[_V, dict[str, Any]] | None:
         """The generic matcher (the reference the generated one must agree with)."""

@@ -68,7 +68,7 @@ def test_compiled_matcher_equals_walker(seed: int) -> None:
     rng = random.Random(seed)
     trie, _ = random_table(rng, rng.randint(1, 60))
     trie.compile()
-    assert trie._compiled is not None
+    assert trie.compiled is not None
     for _ in range(300):
         path = "/" + "/".join(rng.choice(PATH_SEGMENTS) for _ in range(rng.randint(0, 7)))
         compiled = trie.match(path)
@@ -86,7 +86,7 @@ def test_very_deep_tables_fall_back_to_the_walker() -> None:
     deep = "/" + "/".join(f"{{p{i}:int}}" for i in range(MAX_COMPILED_DEPTH + 2))
     trie.find_or_insert(compile_path(deep), Box)
     trie.compile()
-    assert trie._compiled is None
+    assert trie.compiled is None
     path = "/" + "/".join(str(i) for i in range(MAX_COMPILED_DEPTH + 2))
     found = trie.match(path)
     assert found is not None

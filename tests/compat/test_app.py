@@ -1,0 +1,131 @@
+"""FastAPI-shaped application code: the app object, as FastAPI's docs use it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Annotated, Any
+
+import pytest
+
+from covet import CovetPy as FastAPI
+from covet import Depends
+from covet.testing import TestClient
+
+# -- dependency overrides, as FastAPI's "Testing Dependencies with Overrides" page shows -----
+
+
+async def common_parameters(
+    q: str | None = None, skip: int = 0, limit: int = 100
+) -> dict[str, Any]:
+    return {"q": q, "skip": skip, "limit": limit}
+
+
+def make_app() -> FastAPI:
+    app = FastAPI()
+
+    @app.get("/items/")
+    async def read_items(commons: Annotated[dict[str, Any], Depends(common_parameters)]) -> Any:
+        return {"message": "Hello Items!", "params": commons}
+
+    return app
+
+
+async def override_dependency(q: str | None = None) -> dict[str, Any]:
+    return {"q": q, "skip": 5, "limit": 10}
+
+
+ORIGINAL = {"q": None, "skip": 0, "limit": 100}
+OVERRIDDEN = {"q": None, "skip": 5, "limit": 10}
+
+
+def params(client: TestClient) -> Any:
+    response = client.get("/items/")
+    assert response.status_code == 200
+    return response.json()["params"]
+
+
+def test_override_then_reset_by_assigning_an_empty_dict() -> None:
+    app = make_app()
+    client = TestClient(app)
+    app.dependency_overrides[common_parameters] = override_dependency
+    assert params(client) == OVERRIDDEN
+    app.dependency_overrides = {}
+    assert params(client) == ORIGINAL
+
+
+def test_assigning_a_new_dict_after_the_first_request_takes_effect() -> None:
+    app = make_app()
+    client = TestClient(app)
+    assert params(client) == ORIGINAL
+    app.dependency_overrides = {common_parameters: override_dependency}
+    assert params(client) == OVERRIDDEN
+
+
+def test_assigning_a_dict_before_the_first_request_takes_effect() -> None:
+    app = make_app()
+    app.dependency_overrides = {common_parameters: override_dependency}
+    client = TestClient(app)
+    assert params(client) == OVERRIDDEN
+
+
+Mutation = Callable[[Any], Any]
+ADDS: list[tuple[str, Mutation]] = [
+    ("setitem", lambda o: o.__setitem__(common_parameters, override_dependency)),
+    ("update", lambda o: o.update({common_parameters: override_dependency})),
+    ("update-pairs", lambda o: o.update([(common_parameters, override_dependency)])),
+    ("setdefault", lambda o: o.setdefault(common_parameters, override_dependency)),
+]
+REMOVES: list[tuple[str, Mutation]] = [
+    ("delitem", lambda o: o.__delitem__(common_parameters)),
+    ("pop", lambda o: o.pop(common_parameters)),
+    ("popitem", lambda o: o.popitem()),
+    ("clear", lambda o: o.clear()),
+]
+
+
+@pytest.mark.parametrize(("name", "add"), ADDS, ids=[name for name, _ in ADDS])
+def test_every_way_of_adding_an_override_takes_effect(name: str, add: Mutation) -> None:
+    app = make_app()
+    client = TestClient(app)
+    assert params(client) == ORIGINAL
+    add(app.dependency_overrides)
+    assert params(client) == OVERRIDDEN
+
+
+@pytest.mark.parametrize(("name", "remove"), REMOVES, ids=[name for name, _ in REMOVES])
+def test_every_way_of_removing_an_override_takes_effect(name: str, remove: Mutation) -> None:
+    app = make_app()
+    client = TestClient(app)
+    app.dependency_overrides[common_parameters] = override_dependency
+    assert params(client) == OVERRIDDEN
+    remove(app.dependency_overrides)
+    assert params(client) == ORIGINAL
+
+
+# The pytest-fixture form: override for the test, reset afterwards.
+shared_app = make_app()
+
+
+@pytest.fixture
+def overridden_client() -> Iterator[TestClient]:
+    shared_app.dependency_overrides[common_parameters] = override_dependency
+    yield TestClient(shared_app)
+    shared_app.dependency_overrides = {}
+
+
+def test_fixture_override_applies(overridden_client: TestClient) -> None:
+    assert params(overridden_client) == OVERRIDDEN
+
+
+def test_after_the_fixture_the_original_answers() -> None:
+    # Runs after the test above: its fixture's ``= {}`` reset must have taken effect.
+    assert params(TestClient(shared_app)) == ORIGINAL
+
+
+def test_overrides_read_like_a_dict() -> None:
+    app = make_app()
+    app.dependency_overrides = {common_parameters: override_dependency}
+    assert dict(app.dependency_overrides) == {common_parameters: override_dependency}
+    assert common_parameters in app.dependency_overrides
+    assert len(app.dependency_overrides) == 1
+    assert app.dependency_overrides.get(override_dependency) is None
