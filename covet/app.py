@@ -148,7 +148,13 @@ class CovetPy(MethodShortcuts):
     def route(
         self, path: str, *, methods: Iterable[str] = ("GET",), **kwargs: Any
     ) -> Callable[[_F], _F]:
-        """Register a handler for ``methods`` on ``path``."""
+        """Register a handler for ``methods`` on ``path``.
+
+        Takes the options of :meth:`Router.route <covet.routing.Router.route>`:
+        ``status_code``, ``response_model``, ``tags``, ``dependencies``, ``summary``,
+        ``description``, ``response_description``, ``responses``, ``operation_id``,
+        ``deprecated``, ``name``, ``middleware``, ``include_in_schema``, ``max_body_size``.
+        """
         return self.router.route(path, methods=methods, **kwargs)
 
     def websocket(self, path: str, **kwargs: Any) -> Callable[[_F], _F]:

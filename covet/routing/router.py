@@ -161,6 +161,25 @@ class Router(MethodShortcuts):
     ) -> Callable[[_F], _F]:
         """Register the decorated function for ``methods`` on ``path``.
 
+        Args:
+            path: The path pattern, after the router's prefix: ``/items/{item_id}``,
+                ``/files/{rest:path}``; a ``{name:int}``-style convertor restricts a segment.
+            methods: HTTP methods it answers (a GET route answers HEAD too).
+            name: The route's name for ``url_path_for`` (default: the function's name).
+            status_code: Status of a response made from a non-``Response`` result.
+            middleware: ``(cls, options)`` ASGI middleware around this route only, inside
+                the router's own.
+            tags: OpenAPI tags, added to the router's.
+            include_in_schema: ``False`` leaves the route out of the OpenAPI document.
+            max_body_size: This route's request-body limit in bytes, instead of the app's
+                ``Limits.max_body_size``.
+            **options: The other options, each also accepted by ``get``/``post``/...:
+                ``response_model`` (the result's shape; ``None`` turns the return
+                annotation's filtering off), ``dependencies`` (``Depends(...)`` run for their
+                effect, after the router's), ``summary``, ``description`` (default: the
+                docstring), ``response_description``, ``responses`` (more responses for the
+                OpenAPI document, by status code), ``operation_id`` and ``deprecated``.
+
         Raises:
             TypeError: An option that is not one of the accepted ones (a typo, say).
         """

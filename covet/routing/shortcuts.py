@@ -10,7 +10,11 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 
 
 class MethodShortcuts(abc.ABC):
-    """Per-method decorators, all defined in terms of :meth:`route`."""
+    """Per-method decorators, all defined in terms of :meth:`route`.
+
+    Each takes the path and the options of :meth:`Router.route <covet.routing.Router.route>`,
+    which describes them.
+    """
 
     @abc.abstractmethod
     def route(
@@ -19,29 +23,71 @@ class MethodShortcuts(abc.ABC):
         """Register the decorated handler for ``methods`` on ``path``."""
 
     def get(self, path: str, **kwargs: Any) -> Callable[[_F], _F]:
-        """Register a GET handler (it answers HEAD too)."""
+        """Register a GET handler (it answers HEAD too).
+
+        Options (see :meth:`route`): ``status_code``, ``response_model``, ``tags``,
+        ``dependencies``, ``summary``, ``description``, ``response_description``, ``responses``,
+        ``operation_id``, ``deprecated``, ``name``, ``middleware``, ``include_in_schema``,
+        ``max_body_size``.
+        """
         return self.route(path, methods=("GET",), **kwargs)
 
     def post(self, path: str, **kwargs: Any) -> Callable[[_F], _F]:
-        """Register a POST handler."""
+        """Register a POST handler.
+
+        Options (see :meth:`route`): ``status_code``, ``response_model``, ``tags``,
+        ``dependencies``, ``summary``, ``description``, ``response_description``, ``responses``,
+        ``operation_id``, ``deprecated``, ``name``, ``middleware``, ``include_in_schema``,
+        ``max_body_size``.
+        """
         return self.route(path, methods=("POST",), **kwargs)
 
     def put(self, path: str, **kwargs: Any) -> Callable[[_F], _F]:
-        """Register a PUT handler."""
+        """Register a PUT handler.
+
+        Options (see :meth:`route`): ``status_code``, ``response_model``, ``tags``,
+        ``dependencies``, ``summary``, ``description``, ``response_description``, ``responses``,
+        ``operation_id``, ``deprecated``, ``name``, ``middleware``, ``include_in_schema``,
+        ``max_body_size``.
+        """
         return self.route(path, methods=("PUT",), **kwargs)
 
     def patch(self, path: str, **kwargs: Any) -> Callable[[_F], _F]:
-        """Register a PATCH handler."""
+        """Register a PATCH handler.
+
+        Options (see :meth:`route`): ``status_code``, ``response_model``, ``tags``,
+        ``dependencies``, ``summary``, ``description``, ``response_description``, ``responses``,
+        ``operation_id``, ``deprecated``, ``name``, ``middleware``, ``include_in_schema``,
+        ``max_body_size``.
+        """
         return self.route(path, methods=("PATCH",), **kwargs)
 
     def delete(self, path: str, **kwargs: Any) -> Callable[[_F], _F]:
-        """Register a DELETE handler."""
+        """Register a DELETE handler.
+
+        Options (see :meth:`route`): ``status_code``, ``response_model``, ``tags``,
+        ``dependencies``, ``summary``, ``description``, ``response_description``, ``responses``,
+        ``operation_id``, ``deprecated``, ``name``, ``middleware``, ``include_in_schema``,
+        ``max_body_size``.
+        """
         return self.route(path, methods=("DELETE",), **kwargs)
 
     def head(self, path: str, **kwargs: Any) -> Callable[[_F], _F]:
-        """Register a HEAD handler."""
+        """Register a HEAD handler.
+
+        Options (see :meth:`route`): ``status_code``, ``response_model``, ``tags``,
+        ``dependencies``, ``summary``, ``description``, ``response_description``, ``responses``,
+        ``operation_id``, ``deprecated``, ``name``, ``middleware``, ``include_in_schema``,
+        ``max_body_size``.
+        """
         return self.route(path, methods=("HEAD",), **kwargs)
 
     def options(self, path: str, **kwargs: Any) -> Callable[[_F], _F]:
-        """Register an OPTIONS handler (replacing the automatic ``Allow`` answer)."""
+        """Register an OPTIONS handler (replacing the automatic ``Allow`` answer).
+
+        Options (see :meth:`route`): ``status_code``, ``response_model``, ``tags``,
+        ``dependencies``, ``summary``, ``description``, ``response_description``, ``responses``,
+        ``operation_id``, ``deprecated``, ``name``, ``middleware``, ``include_in_schema``,
+        ``max_body_size``.
+        """
         return self.route(path, methods=("OPTIONS",), **kwargs)

@@ -16,6 +16,9 @@ from types import ModuleType
 
 import pytest
 
+from covet import CovetPy, Router
+from covet.routing import router as router_module
+
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 FENCE = re.compile(r"^```python[^\n]*\n(.*?)^```$", re.MULTILINE | re.DOTALL)
 SKIP = re.compile(r"<!--\s*no-test:\s*(?P<why>\S.*?)\s*-->\s*$")
@@ -68,3 +71,21 @@ def test_sample_runs(sample: Sample, monkeypatch: pytest.MonkeyPatch) -> None:
     for name, test in list(vars(module).items()):
         if name.startswith("test_") and callable(test):
             test()
+
+
+ROUTE_DECORATORS = [
+    Router.route,
+    CovetPy.route,
+    *(getattr(Router, method) for method in ("get", "post", "put", "patch", "delete")),
+    *(getattr(Router, method) for method in ("head", "options")),
+]
+
+
+@pytest.mark.parametrize("decorator", ROUTE_DECORATORS, ids=lambda d: d.__qualname__)
+def test_route_decorators_list_every_option(decorator: object) -> None:
+    """A new route option is named in each decorator's docstring (shortcuts.py, router.py)."""
+    options = (router_module.ROUTE_OPTIONS | router_module._ROUTE_PARAMETERS) - {"methods"}
+    doc = decorator.__doc__ or ""
+    undocumented = [name for name in sorted(options) if f"``{name}``" not in doc]
+    undocumented = [name for name in undocumented if f"{name}:" not in doc]
+    assert undocumented == [], f"add them to the docstring of {decorator.__qualname__}"
