@@ -11,6 +11,7 @@ from covet._types import ASGIApp, Message, Receive, Scope, Send
 from covet.concurrency import configure_threadpool
 from covet.container import Container
 from covet.datastructures import State
+from covet.di.resolution import AppScope
 from covet.exceptions import ConfigurationError
 from covet.lifespan import Hook, LifespanFactory, hooks_context, run_all, serve_lifespan
 from covet.limits import DEFAULT_LIMITS, Limits
@@ -18,7 +19,6 @@ from covet.middleware.errors import ErrorMiddleware, ExceptionHandler, Exception
 from covet.params import Depends
 from covet.requests import Request
 from covet.responses import HTMLResponse, JSONResponse, Response
-from covet.routing.resolver import AppScope
 from covet.routing.router import Router
 from covet.routing.routes import MiddlewareSpec, Route
 from covet.routing.shortcuts import MethodShortcuts

@@ -6,10 +6,11 @@ from collections.abc import Callable
 from contextlib import AsyncExitStack
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from covet._callables import callable_name
+from covet.di.plan import ConnectionKind, PlanContext
+from covet.di.planner import plan_dependency
+from covet.di.resolution import outside_request
 from covet.params import Depends
-from covet.routing.planning import plan_dependency
-from covet.routing.resolver import outside_request
-from covet.routing.routes import BaseRoute
 
 if TYPE_CHECKING:
     from covet.app import CovetPy
@@ -40,12 +41,15 @@ class Container:
         A provider the application uses with ``scope="app"`` (in a route, or already
         created) gives its shared app-scoped value.
         """
-        route = BaseRoute("/", dependency)
+        context = PlanContext(
+            name=f"container.resolve({callable_name(dependency)})",
+            connection=ConnectionKind.NONE,
+        )
         if self._is_app_scoped(dependency):
             depends = Depends(dependency, scope="app")
         else:
             depends = Depends(dependency)
-        node = plan_dependency(route, depends, self._app.dependency_overrides, ())
+        node = plan_dependency(context, depends, self._app.dependency_overrides)
         value: _T = await self._resolution.solve(node)
         return value
 

@@ -7,19 +7,19 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from covet.di.binding import BoundParameter
+from covet.di.plan import Plan, PlanEntry
 from covet.openapi.schema import REF_PREFIX, Schema, SchemaRegistry, json_value
 from covet.params import REQUIRED
 from covet.requests import HTTPConnection
 from covet.responses.base import Response
-from covet.routing.binding import BoundParameter
 from covet.routing.convertors import (
     Convertor,
     FloatConvertor,
     IntConvertor,
     UUIDConvertor,
 )
-from covet.routing.planning import _return_annotation, plan_arguments, plan_dependency
-from covet.routing.resolver import BOUND, DEPENDS, PATH_CAST, PlanEntry
+from covet.routing.response_model import return_annotation
 from covet.routing.routes import Route
 
 _PARAM = re.compile(r"\{(\w+)(?::[^}]*)?\}")
@@ -79,6 +79,9 @@ def openapi_document(
         servers: The ``servers`` list (``[{"url": ...}]``); ``None`` for the app's own
             ``servers`` setting, if any.
     """
+    build = getattr(app, "build", None)
+    if build is not None:
+        build()  # plans every route: the document reads the routes' plans
     builder = _Builder(app)
     routes = [r for r in app.routes if isinstance(r, Route) and r.include_in_schema]
     builder.reserve(routes)
@@ -135,12 +138,8 @@ class _Builder:
             item[method.lower()] = self.operation(route, method)
 
     def operation(self, route: Route, method: str) -> dict[str, Any]:
-        overrides = getattr(self.app, "dependency_overrides", None)
-        plan = plan_arguments(route, overrides=overrides)
-        declared = [*getattr(self.app, "dependencies", ()), *route.options.get("dependencies", ())]
-        plan += [(None, DEPENDS, plan_dependency(route, d, overrides, ())) for d in declared]  # type: ignore[misc]
         casts: dict[str, Any] = {}
-        bound = _collect(plan, casts, {})
+        bound = _collect(_plan_of(route), casts)
         operation: dict[str, Any] = {"operationId": self._operation_id(route, method)}
         operation.update(_docs(route))
         if route.tags:
@@ -197,7 +196,7 @@ class _Builder:
     def _parameter(self, parameter: BoundParameter) -> dict[str, Any]:
         marker = parameter.marker
         schema = self._bound_schema(parameter)
-        spec: dict[str, Any] = {"name": parameter.key, "in": parameter.source}
+        spec: dict[str, Any] = {"name": parameter.key, "in": parameter.source.value}
         spec["required"] = parameter.source == "path" or parameter.default is REQUIRED
         if marker is not None and marker.description:
             spec["description"] = marker.description
@@ -290,7 +289,7 @@ class _Builder:
         if "response_model" in route.options:
             model = route.options["response_model"]
         else:
-            model = _return_annotation(route)
+            model = return_annotation(route)
         if model is None or model is inspect.Signature.empty:
             return None
         if isinstance(model, type) and issubclass(model, Response | HTTPConnection):
@@ -331,17 +330,31 @@ class _Builder:
 _LOCATIONS = ("query", "header", "cookie")
 
 
-def _collect(
-    plan: list[PlanEntry], casts: dict[str, Any], seen: dict[tuple[str, str], BoundParameter]
-) -> list[BoundParameter]:
-    """Every bound parameter of a plan and its dependencies, once per (source, key)."""
-    for name, source, spec in plan:
-        if source == BOUND:
-            seen.setdefault((spec.source, spec.key), spec)
-        elif source == PATH_CAST and name is not None:
-            casts[name] = spec.annotation
-        elif source == DEPENDS:
-            _collect(spec.plan, casts, seen)
+def _plan_of(route: Route) -> Plan:
+    if route.plan is None:
+        raise RuntimeError(f"Route {route.path!r} is not planned yet: build the app first.")
+    return route.plan
+
+
+def _collect(plan: Plan, casts: dict[str, Any]) -> list[BoundParameter]:
+    """Every bound parameter of a route's plan at any depth, once per (source, key).
+
+    The handler's own parameters come first, then those of the ``dependencies=``.
+    """
+    seen: dict[tuple[str, str], BoundParameter] = {}
+
+    def walk(entries: list[PlanEntry]) -> None:
+        for entry in entries:
+            if entry.parameter is not None:
+                seen.setdefault((entry.parameter.source, entry.parameter.key), entry.parameter)
+            elif entry.path_value is not None:
+                casts[entry.name] = entry.path_value.annotation
+            elif entry.dependency is not None:
+                walk(entry.dependency.plan)
+
+    walk(plan.entries)
+    for node in plan.effects:
+        walk(node.plan)
     return list(seen.values())
 
 

@@ -13,25 +13,19 @@ from typing import Any
 
 from covet._types import ASGIApp, Receive, Scope, Send
 from covet.concurrency import run_in_threadpool
+from covet.di.plan import ConnectionKind, DependencyNode, Plan, PlanContext, PlanEntry, Source
+from covet.di.planner import Overrides, plan_handler
+from covet.di.resolution import Resolution
 from covet.exceptions import ConfigurationError
 from covet.limits import Limits
 from covet.params import Depends
 from covet.requests import Request
 from covet.responses.base import Response
+from covet.routing.convertors import StringConvertor
 from covet.routing.json_body import compile_json_body
-from covet.routing.planning import Overrides, plan_arguments, plan_dependency, plan_response
-from covet.routing.resolver import (
-    BOUND,
-    CONNECTION,
-    DEPENDS,
-    PATH,
-    PlanEntry,
-    Resolution,
-    app_scoped_nodes,
-    uses_generators,
-)
+from covet.routing.response_model import plan_response
 from covet.routing.results import Serializer, response_messages, send_result
-from covet.routing.routes import Route, WebSocketRoute
+from covet.routing.routes import BaseRoute, Route, WebSocketRoute
 from covet.websockets import WebSocket
 
 
@@ -59,20 +53,20 @@ def compile_http(
     if route.max_body_size is not None:
         limits = limits.replace(max_body_size=route.max_body_size)
     handler = route.endpoint
-    plan = _with_dependencies(
-        route, plan_arguments(route, overrides=overrides), overrides, dependencies
-    )
-    route.app_dependencies = app_scoped_nodes(plan)
+    plan = plan_route(route, overrides, dependencies)
     call = handler if _is_async_callable(handler) else _threaded(handler)
     serialize = plan_response(route)
     status = route.status_code or 200
-    sources = {source for _, source, _ in plan}
+    entries = plan.entries
+    sources = {entry.source for entry in entries}
+    if plan.effects:
+        sources.add(Source.DEPENDENCY)
 
-    path_entries = [name for name, source, _ in plan if source == PATH]
-    request_names = [name for name, source, _ in plan if source == CONNECTION]
+    path_entries = [entry.name for entry in entries if entry.source is Source.PATH_CONVERTED]
+    request_names = [entry.name for entry in entries if entry.source is Source.CONNECTION]
     takes_path = bool(path_entries)
     if (
-        sources <= {PATH, CONNECTION}
+        sources <= {Source.PATH_CONVERTED, Source.CONNECTION}
         and len(path_entries) == len(route.template.convertors)
         and len(request_names) <= 1
     ):
@@ -107,22 +101,24 @@ def compile_http(
 
         return run_direct
 
-    bound = [spec for _, source, spec in plan if source == BOUND]
+    bound = [entry.parameter for entry in entries if entry.parameter is not None]
     if (
-        sources <= {PATH, BOUND}
+        sources <= {Source.PATH_CONVERTED, Source.BODY}
         and len(path_entries) == len(route.template.convertors)
         and len(bound) == 1
-        and bound[0].source == "body"
+        and bound[0].source is Source.BODY
     ):
         return compile_json_body(call, serialize, status, bound[0], takes_path, limits)
 
     def make_request(scope: Scope, receive: Receive, send: Send) -> Request:
         return Request(scope, receive, limits)
 
-    handler_plan = [entry for entry in plan if entry[0] is not None]
-    side_effects = [entry for entry in plan if entry[0] is None]
-    needs_stack = uses_generators(plan)
-    simple = not side_effects and all(source not in (BOUND, DEPENDS) for _, source, _ in plan)
+    handler_plan = entries
+    side_effects = plan.effects
+    needs_stack = plan.needs_teardown
+    simple = not side_effects and all(
+        entry.parameter is None and entry.dependency is None for entry in entries
+    )
 
     async def run_planned(scope: Scope, receive: Receive, send: Send) -> None:
         stack = AsyncExitStack() if needs_stack else None
@@ -153,7 +149,7 @@ def compile_http(
 
 async def _respond(
     resolution: Resolution,
-    side_effects: list[PlanEntry],
+    side_effects: list[DependencyNode],
     plan: list[PlanEntry],
     call: Callable[..., Awaitable[Any]],
     status: int,
@@ -166,24 +162,37 @@ async def _respond(
     await send_result(result, status, scope, receive, send, serialize, resolution.response)
 
 
-def _with_dependencies(
-    route: Route | WebSocketRoute,
-    plan: list[PlanEntry],
-    overrides: Overrides | None,
-    dependencies: Sequence[Depends],
-) -> list[PlanEntry]:
+def plan_context(route: BaseRoute) -> PlanContext:
+    """What ``route``'s handler and dependencies are planned against."""
+    convertors = route.template.convertors
+    return PlanContext(
+        name=f"route {route.path!r}",
+        path_params=frozenset(convertors),
+        text_path_params=frozenset(
+            name for name, convertor in convertors.items() if isinstance(convertor, StringConvertor)
+        ),
+        connection=(
+            ConnectionKind.WEBSOCKET if isinstance(route, WebSocketRoute) else ConnectionKind.HTTP
+        ),
+        owner=route.endpoint,
+    )
+
+
+def plan_route(
+    route: BaseRoute, overrides: Overrides | None = None, dependencies: Sequence[Depends] = ()
+) -> Plan:
+    """Plan ``route``'s handler once and store the plan on the route (``route.plan``).
+
+    Args:
+        route: The route to plan.
+        overrides: ``app.dependency_overrides``.
+        dependencies: The app's ``dependencies=``, run before the route's own.
+    """
     declared = [*dependencies, *route.options.get("dependencies", ())]
-    for depends in declared:
-        if not isinstance(depends, Depends):
-            raise ConfigurationError(
-                f"dependencies= of route {route.path!r} must hold Depends(...), got {depends!r}"
-            )
-    # Side-effect dependencies have no parameter name: they run first, in order.
-    extra: list[PlanEntry] = [
-        (None, DEPENDS, plan_dependency(route, depends, overrides, ()))  # type: ignore[misc]
-        for depends in declared
-    ]
-    return [*extra, *plan]
+    plan = plan_handler(plan_context(route), route.endpoint, overrides, declared)
+    route.plan = plan
+    route.app_dependencies = plan.app_scoped()
+    return plan
 
 
 def compile_websocket(
@@ -192,20 +201,17 @@ def compile_websocket(
     dependencies: Sequence[Depends] = (),
 ) -> ASGIApp:
     """Build the ASGI callable that runs a WebSocket handler."""
-    plan = _with_dependencies(
-        route, plan_arguments(route, overrides=overrides), overrides, dependencies
-    )
-    route.app_dependencies = app_scoped_nodes(plan)
+    plan = plan_route(route, overrides, dependencies)
     handler = route.endpoint
     if not _is_async_callable(handler):
         raise ConfigurationError(f"WebSocket handler {route.handler_name} must be async.")
-    handler_plan = [entry for entry in plan if entry[0] is not None]
-    side_effects = [entry for entry in plan if entry[0] is None]
+    handler_plan = plan.entries
+    side_effects = plan.effects
 
     async def run_websocket(scope: Scope, receive: Receive, send: Send) -> None:
         async with AsyncExitStack() as stack:
             resolution = Resolution(scope, receive, send, WebSocket, stack)
-            for _, _, node in side_effects:
+            for node in side_effects:
                 await resolution.solve(node)
             await handler(**await resolution.arguments(handler_plan))
         if resolution.tasks is not None:

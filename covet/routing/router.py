@@ -10,12 +10,12 @@ from typing import Any, TypeVar
 from urllib.parse import quote, unquote_to_bytes
 
 from covet._types import ASGIApp, Receive, Scope, Send
+from covet.di.planner import Overrides
 from covet.exceptions import BadRequestError, HTTPException, NoMatchFoundError, RouteConflictError
 from covet.limits import DEFAULT_LIMITS, Limits
 from covet.params import Depends
 from covet.responses.base import RedirectResponse, Response
 from covet.routing.endpoint import compile_http, compile_websocket
-from covet.routing.planning import Overrides
 from covet.routing.routes import BaseRoute, MiddlewareSpec, Mount, Route, WebSocketRoute
 from covet.routing.shortcuts import MethodShortcuts
 from covet.routing.trie import Trie

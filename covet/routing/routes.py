@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from covet._types import ASGIApp
 from covet.exceptions import ConfigurationError
 from covet.routing.patterns import PathTemplate, compile_path
+
+if TYPE_CHECKING:
+    from covet.di.plan import Plan
 
 MiddlewareSpec = tuple[Callable[..., ASGIApp], dict[str, Any]]
 """A middleware class (or factory) and the keyword options it is built with."""
@@ -45,6 +48,8 @@ class BaseRoute:
         # The Depends(..., scope="app") providers the handler needs at any depth, in order;
         # also set at compile time, so the lifespan can create them before serving.
         self.app_dependencies: list[Any] = []
+        # The handler's plan (covet.di.plan.Plan), also set at compile time; read by OpenAPI.
+        self.plan: Plan | None = None
 
     @property
     def handler_name(self) -> str:

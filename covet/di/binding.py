@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from covet.di.plan import Source
 from covet.forms import FormData, UploadFile
 from covet.params import REQUIRED, Param
 from covet.requests import HTTPConnection, Request
@@ -59,7 +60,7 @@ class BoundParameter:
     """How one handler parameter is read and validated."""
 
     name: str
-    source: str
+    source: Source
     key: str
     validator: Validator
     default: Any
@@ -104,30 +105,30 @@ def plan_parameter(
         TypeError: naming the handler and parameter, for an annotation that cannot be bound.
     """
     if marker is not None:
-        source = marker.source
+        source = Source(marker.source)
         default = marker.default if default is REQUIRED else default
     elif annotation is Any or is_scalar(annotation) or is_many(annotation):
-        source = "query"
+        source = Source.QUERY
     elif is_upload(annotation):
-        source = "file"  # as FastAPI does: ``f: UploadFile`` needs no File()
+        source = Source.FILE  # as FastAPI does: ``f: UploadFile`` needs no File()
     else:
-        source = "body"
+        source = Source.BODY
     if marker is not None and marker.alias:
         key = marker.alias
-    elif source == "header":
+    elif source is Source.HEADER:
         key = name.replace("_", "-")
     else:
         key = name
-    if source == "file":
+    if source is Source.FILE:
         limits = marker.constraints if marker is not None else None
         planned = _plan_file(name, annotation, default, key, handler, limits)
         return dataclasses.replace(planned, annotation=annotation, marker=marker)
     if source in _TEXT_SOURCES:
         _check_text(name, annotation, source, handler)
-    many = source in ("query", "header", "form") and is_many(annotation)
+    many = source in _REPEATABLE and is_many(annotation)
     embed = marker is not None and marker.embed
-    location = (source, key) if source != "body" or embed else ("body",)
-    mode: Mode = "json" if source == "body" else "text"
+    location = (source.value, key) if source is not Source.BODY or embed else ("body",)
+    mode: Mode = "json" if source is Source.BODY else "text"
     try:
         validator = compile_validator(
             annotation,
@@ -139,7 +140,7 @@ def plan_parameter(
         raise TypeError(f"Parameter {name!r} of {handler}: {exc}") from exc
     return BoundParameter(
         name,
-        source if not embed else "body_field",
+        source if not embed else Source.BODY_FIELD,
         key,
         validator,
         default,
@@ -150,11 +151,12 @@ def plan_parameter(
 
 
 # Sources whose values are strings; cookies and path segments hold one value each.
-_TEXT_SOURCES = ("query", "header", "cookie", "path", "form")
-_ONE_VALUE = ("cookie", "path")
+_TEXT_SOURCES = frozenset({Source.QUERY, Source.HEADER, Source.COOKIE, Source.PATH, Source.FORM})
+_ONE_VALUE = frozenset({Source.COOKIE, Source.PATH})
+_REPEATABLE = frozenset({Source.QUERY, Source.HEADER, Source.FORM})
 
 
-def _check_text(name: str, annotation: Any, source: str, handler: str) -> None:
+def _check_text(name: str, annotation: Any, source: Source, handler: str) -> None:
     """Refuse, at start-up, an annotation no string (or repeated strings) can ever bind to."""
     one = source in _ONE_VALUE
     if annotation is Any or is_scalar(annotation) or (is_many(annotation) and not one):
@@ -167,9 +169,9 @@ def _check_text(name: str, annotation: Any, source: str, handler: str) -> None:
     elif _mentions_model(annotation):
         advice = (
             "declare each field as its own parameter; for a JSON body, use Body() or no marker"
-            if source == "path"
+            if source is Source.PATH
             else f"to read each field of a model from the {source}, annotate the class itself "
-            f"(Annotated[Model, {source.capitalize()}()]), not a union or container of it"
+            f"(Annotated[Model, {source.value.capitalize()}()]), not a union or container of it"
         )
     else:
         advice = "for structured data, take a JSON body (Body()) or read the Request's raw values"
@@ -191,10 +193,6 @@ def _is_model(annotation: Any) -> bool:
         or is_pydantic_model(annotation)
         or is_msgspec_struct(annotation)
     )
-
-
-def _type_name(annotation: Any) -> str:
-    return getattr(annotation, "__name__", repr(annotation))
 
 
 def is_upload(annotation: Any) -> bool:
@@ -227,7 +225,7 @@ def _plan_file(
         )
     many, read_bytes = kind
     validator = _file_validator(key, many, limits)
-    return BoundParameter(name, "file", key, validator, default, many, read_bytes)
+    return BoundParameter(name, Source.FILE, key, validator, default, many, read_bytes)
 
 
 def _file_kind(annotation: Any) -> tuple[bool, bool] | None:
@@ -280,6 +278,11 @@ def _file_problem(item: Any, smallest: int | None, largest: int | None) -> tuple
     return None
 
 
+# PERF: module globals, not ``Source.X`` attribute lookups, in the per-request code below.
+_QUERY, _HEADER, _COOKIE = Source.QUERY, Source.HEADER, Source.COOKIE
+_BODY, _BODY_FIELD, _FORM, _FILE = Source.BODY, Source.BODY_FIELD, Source.FORM, Source.FILE
+
+
 async def bind(parameters: Sequence[BoundParameter], request: HTTPConnection) -> dict[str, Any]:
     """Read and validate every bound parameter; raise 422 with all the issues at once."""
     values: dict[str, Any] = {}
@@ -288,13 +291,13 @@ async def bind(parameters: Sequence[BoundParameter], request: HTTPConnection) ->
     form: FormData | None = None
     for parameter in parameters:
         source = parameter.source
-        if source in ("body", "body_field"):
+        if source is _BODY or source is _BODY_FIELD:
             if body is _MISSING:
                 body = await _read_body(request)
             raw = body
-            if source == "body_field":
+            if source is _BODY_FIELD:
                 raw = body.get(parameter.key, _MISSING) if isinstance(body, dict) else _MISSING
-        elif source in ("form", "file"):
+        elif source is _FORM or source is _FILE:
             if form is None:
                 form = await _read_form(request)
             raw = _fetch_form(parameter, form)
@@ -303,7 +306,7 @@ async def bind(parameters: Sequence[BoundParameter], request: HTTPConnection) ->
         if raw is _MISSING:
             if parameter.default is REQUIRED:
                 location: tuple[str | int, ...] = (
-                    ("body",) if source == "body" else (_wire(source), parameter.key)
+                    ("body",) if source is _BODY else (_wire(source), parameter.key)
                 )
                 issues.append(ValidationIssue(location, "Field required", "missing"))
             else:
@@ -321,23 +324,23 @@ async def bind(parameters: Sequence[BoundParameter], request: HTTPConnection) ->
     return values
 
 
-def _wire(source: str) -> str:
-    return "body" if source == "body_field" else source
+def _wire(source: Source) -> str:
+    return "body" if source is _BODY_FIELD else source.value
 
 
 def _fetch(parameter: BoundParameter, request: HTTPConnection) -> Any:
     source, key = parameter.source, parameter.key
-    if source == "query":
+    if source is _QUERY:
         if parameter.many:
             found = request.query_params.getlist(key)
             return found if found else _MISSING
         return request.query_params.get(key, _MISSING)
-    if source == "header":
+    if source is _HEADER:
         if parameter.many:
             found = request.headers.getlist(key)
             return found if found else _MISSING
         return request.headers.get(key, _MISSING)
-    if source == "cookie":
+    if source is _COOKIE:
         return request.cookies.get(key, _MISSING)
     value = request.path_params.get(key, _MISSING)
     return value if value is _MISSING or isinstance(value, str) else str(value)

@@ -7,51 +7,24 @@ import contextlib
 import inspect
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack
-from dataclasses import dataclass
 from typing import Any
 
 from covet._types import Message, Receive, Scope, Send
 from covet.background import BackgroundTasks
 from covet.concurrency import run_in_threadpool
+from covet.di.binding import BoundParameter, bind
+from covet.di.plan import DependencyNode, PathValue, PlanEntry, Source
 from covet.exceptions import ConfigurationError
 from covet.requests import HTTPConnection
 from covet.responses.base import Response
-from covet.routing.binding import BoundParameter, bind
 from covet.validation import RequestValidationError, ValidationError, ValidationIssue
-
-# Argument sources, in the order a plan lists them.
-PATH = "path"
-PATH_CAST = "path_cast"
-CONNECTION = "connection"
-BACKGROUND = "background"
-RESPONSE = "response"
-BOUND = "bound"
-DEPENDS = "depends"
-
-PlanEntry = tuple[str, str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class PathValue:
-    """A plain ``{name}`` path segment converted and validated by its annotation."""
-
-    annotation: Any
-    validate: Callable[[str], Any]
-
 
 # The value of a dependency not called because the request failed validation.
 _UNAVAILABLE: Any = object()
 
-
-@dataclass(eq=False, slots=True)
-class DependencyNode:
-    """A dependency planned at start-up: what to call and how to get its arguments."""
-
-    call: Callable[..., Any]
-    plan: list[PlanEntry]
-    use_cache: bool
-    kind: str  # "async", "sync", "async_generator" or "generator"
-    app_scoped: bool = False
+# PERF: module globals, not ``Source.X`` attribute lookups, in the per-request code below.
+_PATH_CONVERTED, _PATH_VALIDATED = Source.PATH_CONVERTED, Source.PATH_VALIDATED
+_CONNECTION, _RESPONSE, _BACKGROUND = Source.CONNECTION, Source.RESPONSE, Source.BACKGROUND
 
 
 def dependency_kind(call: Callable[..., Any]) -> str:
@@ -129,23 +102,24 @@ class Resolution:
         """Keyword arguments from the sources that need no awaiting (path, request, tasks)."""
         params = self.scope.get("path_params", {})
         kwargs: dict[str, Any] = {}
-        for name, source, spec in plan:
-            if source == PATH:
-                kwargs[name] = params[name]
-            elif source == PATH_CAST:
-                kwargs[name] = _cast_path(params[name], spec)
-            elif source == CONNECTION:
-                kwargs[name] = self.get_connection()
-            elif source == RESPONSE:
-                kwargs[name] = self.get_response()
-            elif source == BACKGROUND:
+        for entry in plan:
+            source = entry.source
+            if source is _PATH_CONVERTED:
+                kwargs[entry.name] = params[entry.name]
+            elif source is _PATH_VALIDATED:
+                kwargs[entry.name] = _cast_path(params[entry.name], entry.path_value)
+            elif source is _CONNECTION:
+                kwargs[entry.name] = self.get_connection()
+            elif source is _RESPONSE:
+                kwargs[entry.name] = self.get_response()
+            elif source is _BACKGROUND:
                 if self.tasks is None:
                     self.tasks = BackgroundTasks()
-                kwargs[name] = self.tasks
+                kwargs[entry.name] = self.tasks
         return kwargs
 
     async def arguments(
-        self, plan: list[PlanEntry], effects: Sequence[PlanEntry] = ()
+        self, plan: list[PlanEntry], effects: Sequence[DependencyNode] = ()
     ) -> dict[str, Any]:
         """Produce keyword arguments for one planned callable, after running ``effects``.
 
@@ -160,7 +134,7 @@ class Resolution:
                 plan order, each reported once.
         """
         issues: list[ValidationIssue] = []
-        for _, _, node in effects:
+        for node in effects:
             await self._solve(node, issues)
         kwargs = await self._gather(plan, issues)
         if issues:
@@ -206,13 +180,11 @@ class Resolution:
             issues.extend(exc.issues)
             kwargs = {}
         bound: list[BoundParameter] = []
-        for name, source, spec in plan:
-            if source == BOUND:
-                bound.append(spec)
-            elif source == DEPENDS:
-                value = await self._solve(spec, issues)
-                if name is not None:  # ``None``: run for its effect only
-                    kwargs[name] = value
+        for entry in plan:
+            if entry.parameter is not None:
+                bound.append(entry.parameter)
+            elif entry.dependency is not None:
+                kwargs[entry.name] = await self._solve(entry.dependency, issues)
         if bound:
             try:
                 kwargs.update(await bind(bound, self.get_connection()))
@@ -336,30 +308,8 @@ def _no_connection(scope: Scope, receive: Receive, send: Send) -> HTTPConnection
     )
 
 
-def app_scoped_nodes(plan: list[PlanEntry]) -> list[DependencyNode]:
-    """The app-scoped dependencies in ``plan`` at any depth, each once, providers first."""
-    found: dict[Callable[..., Any], DependencyNode] = {}
-
-    def walk(entries: list[PlanEntry]) -> None:
-        for _, source, spec in entries:
-            if source == DEPENDS:
-                walk(spec.plan)
-                if spec.app_scoped:
-                    found.setdefault(spec.call, spec)
-
-    walk(plan)
-    return list(found.values())
-
-
-def uses_generators(plan: list[PlanEntry]) -> bool:
-    """Whether any dependency in ``plan`` (at any depth) needs teardown."""
-    return any(
-        source == DEPENDS and (spec.kind.endswith("generator") or uses_generators(spec.plan))
-        for _, source, spec in plan
-    )
-
-
-def _cast_path(value: str, path_value: PathValue) -> Any:
+def _cast_path(value: str, path_value: PathValue | None) -> Any:
+    assert path_value is not None  # planned with every PATH_VALIDATED entry
     try:
         return path_value.validate(value)
     except ValidationError as exc:  # located at ("path", name) by the validator

@@ -16,12 +16,13 @@ import typing
 from collections.abc import Callable
 from typing import Annotated, Any
 
+from covet.di.plan import Source
 from covet.params import REQUIRED, Param
 from covet.validation import RequestValidationError, ValidationError, compile_validator
 from covet.validation._typing import is_dataclass_type, type_hints, typeddict_fields
 from covet.validation.models import is_msgspec_struct, is_pydantic_model
 
-SOURCES = ("query", "header", "cookie", "form")
+SOURCES = frozenset({Source.QUERY, Source.HEADER, Source.COOKIE, Source.FORM})
 
 # A field the client did not send: left out, so the model applies its own default.
 _UNSET: Any = type("_Unset", (), {"__repr__": lambda self: "<unset>"})()

@@ -1,0 +1,28 @@
+"""Dependency injection: planning a callable's arguments once, resolving them per request.
+
+The engine is independent of routing: it plans any callable against a
+:class:`~covet.di.plan.PlanContext` (a name for messages, the path parameter names, the
+connection kind). Routes, the container and later subsystems all use it.
+"""
+
+from covet.di.plan import (
+    ConnectionKind,
+    DependencyNode,
+    Plan,
+    PlanContext,
+    PlanEntry,
+    Source,
+)
+from covet.di.planner import plan_callable, plan_dependency, plan_handler
+
+__all__ = [
+    "ConnectionKind",
+    "DependencyNode",
+    "Plan",
+    "PlanContext",
+    "PlanEntry",
+    "Source",
+    "plan_callable",
+    "plan_dependency",
+    "plan_handler",
+]

@@ -1,0 +1,186 @@
+"""What a plan is made of: where each argument comes from, and what the callable is planned for.
+
+A plan is computed once, at start-up, for a handler or a dependency; per request, the
+resolution (:mod:`covet.di.resolution`) only executes it.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from covet.di.binding import BoundParameter
+
+
+class Source(enum.StrEnum):
+    """Where one planned argument comes from.
+
+    The first group is bound from the request by :mod:`covet.di.binding`; their values are
+    the marker vocabulary (``Query()`` is ``Param("query")``), so a marker's ``source`` string
+    converts with ``Source(marker.source)``. The others need no binding.
+    """
+
+    PATH = "path"
+    """A ``Path()``-marked parameter: the segment's text, validated by its annotation."""
+    QUERY = "query"
+    HEADER = "header"
+    COOKIE = "cookie"
+    BODY = "body"
+    """The whole JSON body."""
+    BODY_FIELD = "body_field"
+    """One member of a JSON body object (several body parameters, or ``embed=True``)."""
+    FORM = "form"
+    FILE = "file"
+
+    PATH_CONVERTED = "path_converted"
+    """An unmarked path parameter, as the route's convertor produced it."""
+    PATH_VALIDATED = "path_validated"
+    """An unmarked plain ``{name}`` segment validated by a non-text annotation (``int``...)."""
+    CONNECTION = "connection"
+    BACKGROUND = "background"
+    RESPONSE = "response"
+    DEPENDENCY = "dependency"
+
+    @property
+    def is_bound(self) -> bool:
+        """Whether values of this source are read from the request by binding."""
+        return self in BOUND_SOURCES
+
+
+BOUND_SOURCES = frozenset(
+    {
+        Source.PATH,
+        Source.QUERY,
+        Source.HEADER,
+        Source.COOKIE,
+        Source.BODY,
+        Source.BODY_FIELD,
+        Source.FORM,
+        Source.FILE,
+    }
+)
+
+
+class ConnectionKind(enum.Enum):
+    """The connection a planned callable is served on."""
+
+    HTTP = "http"
+    WEBSOCKET = "websocket"
+    NONE = "none"
+    """Outside any request: scripts, the container, background jobs."""
+
+
+@dataclass(frozen=True, slots=True)
+class PlanContext:
+    """What a callable is planned against.
+
+    Attributes:
+        name: Where the callable is used, for error messages (``"route '/items/{id}'"``).
+        path_params: The path parameter names available to it.
+        text_path_params: Those of ``path_params`` whose value is the segment's text (no
+            convertor): an annotation such as ``int`` validates them.
+        connection: The connection the callable runs on.
+        owner: The top-level callable (a route's handler), named in the chain of messages
+            about its dependencies.
+        namespace: Extra names for string annotations (``signature_namespace=``), consulted
+            after the callable's own module, closure and decoration-time locals.
+    """
+
+    name: str
+    path_params: frozenset[str] = frozenset()
+    text_path_params: frozenset[str] = frozenset()
+    connection: ConnectionKind = ConnectionKind.HTTP
+    owner: Callable[..., Any] | None = None
+    namespace: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class PathValue:
+    """A plain ``{name}`` path segment converted and validated by its annotation."""
+
+    annotation: Any
+    validate: Callable[[str], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class PlanEntry:
+    """Where one parameter of a planned callable gets its value.
+
+    Exactly one of ``parameter`` (bound sources), ``dependency`` (``DEPENDENCY``) and
+    ``path_value`` (``PATH_VALIDATED``) is set, or none for the sources that need nothing.
+    """
+
+    name: str
+    source: Source
+    parameter: BoundParameter | None = None
+    dependency: DependencyNode | None = None
+    path_value: PathValue | None = None
+
+
+@dataclass(eq=False, slots=True)
+class DependencyNode:
+    """A dependency planned at start-up: what to call and how to get its arguments."""
+
+    call: Callable[..., Any]
+    plan: list[PlanEntry]
+    use_cache: bool
+    kind: str  # "async", "sync", "async_generator" or "generator"
+    app_scoped: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """A handler's whole plan: what runs for its effect first, then its own arguments.
+
+    Attributes:
+        entries: The handler's parameters, in signature order.
+        effects: The ``dependencies=`` of the app, router and route, run first, in order.
+    """
+
+    entries: list[PlanEntry]
+    effects: list[DependencyNode] = field(default_factory=list)
+
+    def dependencies(self) -> list[DependencyNode]:
+        """Every dependency at any depth, each once, effects first, providers before users."""
+        found: dict[int, DependencyNode] = {}
+
+        def walk(node: DependencyNode) -> None:
+            for entry in node.plan:
+                if entry.dependency is not None:
+                    walk(entry.dependency)
+            found.setdefault(id(node), node)
+
+        for node in self.effects:
+            walk(node)
+        for entry in self.entries:
+            if entry.dependency is not None:
+                walk(entry.dependency)
+        return list(found.values())
+
+    def app_scoped(self) -> list[DependencyNode]:
+        """The ``Depends(..., scope="app")`` providers at any depth, each callable once."""
+        found: dict[Callable[..., Any], DependencyNode] = {}
+        for node in self.dependencies():
+            if node.app_scoped:
+                found.setdefault(node.call, node)
+        return list(found.values())
+
+    @property
+    def needs_teardown(self) -> bool:
+        """Whether a dependency at any depth is a generator (torn down after the response)."""
+        return any(node.kind.endswith("generator") for node in self.dependencies())
+
+
+__all__ = [
+    "BOUND_SOURCES",
+    "ConnectionKind",
+    "DependencyNode",
+    "PathValue",
+    "Plan",
+    "PlanContext",
+    "PlanEntry",
+    "Source",
+]
