@@ -10,6 +10,8 @@ from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import ParamSpec, TypeVar
 
+from covet.exceptions import ConfigurationError
+
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
 
@@ -27,7 +29,7 @@ def configure_threadpool(max_workers: int) -> None:
     """
     global _executor, _executor_size
     if max_workers < 1:
-        raise ValueError(f"threadpool size must be at least 1, got {max_workers}")
+        raise ConfigurationError(f"threadpool size must be at least 1, got {max_workers}")
     with _lock:
         old, _executor, _executor_size = _executor, None, max_workers
     if old is not None:

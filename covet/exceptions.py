@@ -10,8 +10,13 @@ class CovetError(Exception):
     """Root of every exception raised by CovetPy."""
 
 
-class ConfigurationError(CovetError):
-    """An application, route or setting was declared in a way that cannot work."""
+class ConfigurationError(CovetError, ValueError):
+    """An application, route or setting was declared in a way that cannot work.
+
+    Every configuration mistake CovetPy finds (at declaration or at start-up) raises this
+    one class. It is a ``ValueError`` too, so code written against the standard library's
+    convention for bad arguments still catches it.
+    """
 
 
 class RouteConflictError(ConfigurationError):

@@ -12,7 +12,12 @@ from urllib.parse import quote
 from covet._request_id import request_id
 from covet._types import ASGIApp, Message, Receive, Scope, Send
 from covet.concurrency import run_in_threadpool
-from covet.exceptions import ClientDisconnectError, HTTPException, WebSocketException
+from covet.exceptions import (
+    ClientDisconnectError,
+    ConfigurationError,
+    HTTPException,
+    WebSocketException,
+)
 from covet.requests import Request
 from covet.responses.base import JSONResponse, Response
 from covet.responses.problem import ProblemResponse
@@ -133,7 +138,9 @@ class ErrorMiddleware:
         error_format: str = "problem",
     ) -> None:
         if error_format not in ("problem", "fastapi"):
-            raise ValueError(f"error_format must be 'problem' or 'fastapi', not {error_format!r}")
+            raise ConfigurationError(
+                f"error_format must be 'problem' or 'fastapi', not {error_format!r}"
+            )
         self.app = app
         self.error_format = error_format
         self.handlers = handlers or ExceptionHandlers()

@@ -11,7 +11,13 @@ from urllib.parse import quote, unquote_to_bytes
 
 from covet._types import ASGIApp, Receive, Scope, Send
 from covet.di.planner import Overrides
-from covet.exceptions import BadRequestError, HTTPException, NoMatchFoundError, RouteConflictError
+from covet.exceptions import (
+    BadRequestError,
+    ConfigurationError,
+    HTTPException,
+    NoMatchFoundError,
+    RouteConflictError,
+)
 from covet.limits import DEFAULT_LIMITS, Limits
 from covet.params import Depends
 from covet.responses.base import RedirectResponse, Response
@@ -117,9 +123,11 @@ class Router(MethodShortcuts):
         dependencies: Sequence[Depends] = (),
     ) -> None:
         if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
-            raise ValueError(f"Router prefix {prefix!r} must start with '/' and not end with '/'.")
+            raise ConfigurationError(
+                f"Router prefix {prefix!r} must start with '/' and not end with '/'."
+            )
         if redirect_status not in (307, 308):
-            raise ValueError("redirect_status must be 307 or 308 so the method is kept.")
+            raise ConfigurationError("redirect_status must be 307 or 308 so the method is kept.")
         self.prefix = prefix
         self.dependencies = list(dependencies)
         self.tags = list(tags)
@@ -181,7 +189,7 @@ class Router(MethodShortcuts):
                 OpenAPI document, by status code), ``operation_id`` and ``deprecated``.
 
         Raises:
-            TypeError: An option that is not one of the accepted ones (a typo, say).
+            ConfigurationError: An option that is not one of the accepted ones (a typo, say).
         """
         _check_options(path, options)
 
@@ -248,7 +256,9 @@ class Router(MethodShortcuts):
     ) -> None:
         """Copy ``router``'s routes, mounts and lifespans into this router."""
         if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
-            raise ValueError(f"Include prefix {prefix!r} must start with '/' and not end with '/'.")
+            raise ConfigurationError(
+                f"Include prefix {prefix!r} must start with '/' and not end with '/'."
+            )
         extra_prefix = self.prefix + prefix
         extra_middleware = [*self.middleware, *middleware]
         for route in router.routes:
@@ -480,7 +490,7 @@ def _check_options(path: str, options: dict[str, Any]) -> None:
         for name in unknown
     ]
     names = ", ".join(f"{name!r}{hint}" for name, hint in zip(unknown, hints, strict=True))
-    raise TypeError(
+    raise ConfigurationError(
         f"Unknown route option {names} for route {path!r}; accepted options: {', '.join(known)}."
     )
 

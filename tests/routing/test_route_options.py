@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from covet import CovetPy, Depends, Router
+from covet import ConfigurationError, CovetPy, Depends, Router
 from covet.routing.controller import Controller
 from covet.testing import TestClient
 
@@ -51,7 +51,7 @@ def test_every_accepted_option_is_kept_on_the_route() -> None:
 )
 def test_an_unknown_option_is_a_type_error_at_registration(register: Any) -> None:
     app = CovetPy()
-    with pytest.raises(TypeError) as caught:
+    with pytest.raises(ConfigurationError) as caught:
         register(app)
     message = str(caught.value)
     assert "'respone_model'" in message
@@ -63,7 +63,7 @@ def test_an_unknown_option_is_a_type_error_at_registration(register: Any) -> Non
 
 
 def test_every_unknown_option_is_named() -> None:
-    with pytest.raises(TypeError, match="'colour', 'zzz'"):
+    with pytest.raises(ConfigurationError, match="'colour', 'zzz'"):
         CovetPy().get("/x", zzz=1, colour="red")
 
 
@@ -73,5 +73,7 @@ def test_an_unknown_option_of_a_controller_fails_when_its_router_is_built() -> N
         async def list_things(self) -> list[str]:
             return []
 
-    with pytest.raises(TypeError, match="'stauts_code' \\(did you mean 'status_code'\\?\\)"):
+    with pytest.raises(
+        ConfigurationError, match="'stauts_code' \\(did you mean 'status_code'\\?\\)"
+    ):
         Things.as_router()
