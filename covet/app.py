@@ -13,7 +13,14 @@ from covet.container import Container
 from covet.datastructures import State
 from covet.di.resolution import AppScope
 from covet.exceptions import ConfigurationError
-from covet.lifespan import Hook, LifespanFactory, hooks_context, run_all, serve_lifespan
+from covet.lifespan import (
+    Hook,
+    LifespanFactory,
+    hooks_context,
+    on_event_decorator,
+    run_all,
+    serve_lifespan,
+)
 from covet.limits import DEFAULT_LIMITS, Limits
 from covet.middleware.errors import ErrorMiddleware, ExceptionHandler, ExceptionHandlers, HandlerKey
 from covet.params import Depends
@@ -95,13 +102,16 @@ class CovetPy(MethodShortcuts):
         self.limits = limits
         self.root_path = root_path.rstrip("/")
         self.state = State()
-        self.router = Router(lifespan=lifespan, redirect_slashes=redirect_slashes)
+        self.router = Router(
+            lifespan=lifespan,
+            on_startup=on_startup,
+            on_shutdown=on_shutdown,
+            redirect_slashes=redirect_slashes,
+        )
         self.router.on_invalidate(self._forget_build)
         self._overrides = DependencyOverrides(self.invalidate)
         self.exception_handlers = ExceptionHandlers(exception_handlers)
         self.user_middleware: list[MiddlewareSpec] = list(middleware)
-        self._on_startup = list(on_startup)
-        self._on_shutdown = list(on_shutdown)
         self._mounted_apps: list[CovetPy] = []
         self._stack: ASGIApp | None = None
         self._inline_errors: ErrorMiddleware | None = None
@@ -224,10 +234,20 @@ class CovetPy(MethodShortcuts):
 
     # -- lifespan -------------------------------------------------------------------------
 
+    def on_event(self, event: str) -> Callable[[_F], _F]:
+        """Run the decorated function at ``"startup"`` or ``"shutdown"`` (deprecated).
+
+        Accepted for code ported from FastAPI, with a ``DeprecationWarning``: a ``lifespan=``
+        context manager does the same with set-up and tear-down side by side. Hooks run
+        before the lifespans enter and after they exit.
+        """
+        return on_event_decorator(event, self.router.on_startup, self.router.on_shutdown)
+
     def _lifespan_factories(self) -> list[LifespanFactory]:
         factories: list[LifespanFactory] = []
-        if self._on_startup or self._on_shutdown:
-            factories.append(lambda _app: hooks_context(self._on_startup, self._on_shutdown))
+        startup, shutdown = self.router.on_startup, self.router.on_shutdown
+        if startup or shutdown:
+            factories.append(lambda _app: hooks_context(startup, shutdown))
         factories.extend(self.router.lifespans)
         factories.extend(self._mounted_lifespan(sub) for sub in self._mounted_apps)
         return factories

@@ -5,9 +5,10 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import logging
+import warnings
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from covet._types import Receive, Scope, Send
 from covet.exceptions import ConfigurationError
@@ -16,6 +17,7 @@ logger = logging.getLogger("covet.lifespan")
 
 LifespanFactory = Callable[[Any], AbstractAsyncContextManager[Any]]
 Hook = Callable[[], Any]
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 
 def typed_state_key(kind: type) -> str:
@@ -45,6 +47,35 @@ def publish_state(state: dict[str, Any], value: Any, source: str) -> None:
             "a dataclass or an object with attributes."
         )
     state[typed_state_key(type(value))] = value
+
+
+def on_event_decorator(
+    event: str, on_startup: list[Hook], on_shutdown: list[Hook]
+) -> Callable[[_F], _F]:
+    """What ``on_event(event)`` returns: a decorator adding to the start-up or shutdown hooks.
+
+    Warns (``DeprecationWarning``, at the caller's ``on_event`` line) that a ``lifespan=``
+    context manager replaces it.
+
+    Raises:
+        ConfigurationError: ``event`` is neither ``"startup"`` nor ``"shutdown"``.
+    """
+    if event not in ("startup", "shutdown"):
+        raise ConfigurationError(f"on_event takes 'startup' or 'shutdown', not {event!r}.")
+    warnings.warn(
+        f'on_event("{event}") is deprecated: move the code into a lifespan, an async context '
+        "manager passed as lifespan= (code before its yield runs at start-up, after it at "
+        "shutdown).",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    hooks = on_startup if event == "startup" else on_shutdown
+
+    def decorator(func: _F) -> _F:
+        hooks.append(func)
+        return func
+
+    return decorator
 
 
 @asynccontextmanager

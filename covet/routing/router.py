@@ -18,6 +18,7 @@ from covet.exceptions import (
     NoMatchFoundError,
     RouteConflictError,
 )
+from covet.lifespan import Hook, on_event_decorator
 from covet.limits import DEFAULT_LIMITS, Limits
 from covet.params import Depends
 from covet.responses.base import RedirectResponse, Response
@@ -107,6 +108,8 @@ class Router(MethodShortcuts):
         tags: Tags added to every route (used by OpenAPI).
         middleware: ``(cls, options)`` pairs wrapped around each of this router's routes.
         lifespan: An async context manager factory run with the app's lifespan.
+        on_startup: Callables run at start-up (before the lifespans), as in FastAPI.
+        on_shutdown: Callables run at shutdown (after the lifespans), as in FastAPI.
         redirect_slashes: Redirect ``/path/`` to ``/path`` (and back) when only the other
             form exists.
     """
@@ -118,6 +121,8 @@ class Router(MethodShortcuts):
         tags: Iterable[str] = (),
         middleware: Sequence[MiddlewareSpec] = (),
         lifespan: Lifespan | None = None,
+        on_startup: Sequence[Hook] = (),
+        on_shutdown: Sequence[Hook] = (),
         redirect_slashes: bool = True,
         redirect_status: int = 307,
         dependencies: Sequence[Depends] = (),
@@ -133,6 +138,8 @@ class Router(MethodShortcuts):
         self.tags = list(tags)
         self.middleware = list(middleware)
         self.lifespans: list[Lifespan] = [lifespan] if lifespan is not None else []
+        self.on_startup: list[Hook] = list(on_startup)
+        self.on_shutdown: list[Hook] = list(on_shutdown)
         self.redirect_slashes = redirect_slashes
         self.redirect_status = redirect_status
         self.routes: list[BaseRoute] = []
@@ -274,6 +281,16 @@ class Router(MethodShortcuts):
         for mount in router.mounts:
             self.mount(prefix + mount.path, mount.app, name=mount.name)
         self.lifespans.extend(router.lifespans)
+        self.on_startup.extend(router.on_startup)
+        self.on_shutdown.extend(router.on_shutdown)
+
+    def on_event(self, event: str) -> Callable[[_F], _F]:
+        """Run the decorated function at ``"startup"`` or ``"shutdown"`` (deprecated).
+
+        Accepted for code ported from FastAPI, with a ``DeprecationWarning``: a ``lifespan=``
+        context manager does the same with set-up and tear-down side by side.
+        """
+        return on_event_decorator(event, self.on_startup, self.on_shutdown)
 
     # -- compilation ----------------------------------------------------------------------
 

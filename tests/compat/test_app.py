@@ -129,3 +129,60 @@ def test_overrides_read_like_a_dict() -> None:
     assert common_parameters in app.dependency_overrides
     assert len(app.dependency_overrides) == 1
     assert app.dependency_overrides.get(override_dependency) is None
+
+
+# -- @app.on_event, as FastAPI's "Lifespan Events" page (alternate events) shows ---------------
+
+
+def test_on_event_startup_and_shutdown_run_with_a_deprecation_warning() -> None:
+    app = FastAPI()
+    items: dict[str, dict[str, str]] = {}
+    log: list[str] = []
+
+    # As users write it: decorated functions inside the block.
+    with pytest.warns(DeprecationWarning, match="lifespan=") as warned:  # noqa: PT031
+
+        @app.on_event("startup")
+        async def startup_event() -> None:
+            items["foo"] = {"name": "Fighters"}
+
+        @app.on_event("shutdown")
+        def shutdown_event() -> None:
+            log.append("Application shutdown")
+
+    # The warning points at the decorator line in the user's code, not inside covet.
+    assert {record.filename for record in warned} == {__file__}
+
+    @app.get("/items/{item_id}")
+    async def read_items(item_id: str) -> Any:
+        return items[item_id]
+
+    with TestClient(app) as client:
+        assert client.get("/items/foo").json() == {"name": "Fighters"}
+        assert log == []
+    assert log == ["Application shutdown"]
+
+
+def test_router_on_event_runs_with_the_app_that_includes_it() -> None:
+    from covet import Router as APIRouter
+
+    router = APIRouter()
+    log: list[str] = []
+    with pytest.warns(DeprecationWarning, match="lifespan="):
+        on_startup = router.on_event("startup")
+    with pytest.warns(DeprecationWarning, match="lifespan="):
+        on_shutdown = router.on_event("shutdown")
+    on_startup(lambda: log.append("router up"))
+    on_shutdown(lambda: log.append("router down"))
+    app = FastAPI(on_startup=[lambda: log.append("app up")])
+    app.include_router(router)
+    with TestClient(app):
+        assert log == ["app up", "router up"]
+    assert log == ["app up", "router up", "router down"]
+
+
+def test_on_event_with_an_unknown_event_is_a_configuration_error() -> None:
+    from covet import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="'startup' or 'shutdown'"):
+        FastAPI().on_event("start")
