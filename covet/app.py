@@ -153,7 +153,7 @@ class CovetPy(MethodShortcuts):
     @property
     def routes(self) -> list[Any]:
         """Every route registered by the application's code, in registration order."""
-        return [route for route in self.router.routes if route.endpoint not in _INTERNAL_ENDPOINTS]
+        return [route for route in self.router.routes if not route.system]
 
     def route(
         self, path: str, *, methods: Iterable[str] = ("GET",), **kwargs: Any
@@ -332,7 +332,8 @@ class CovetPy(MethodShortcuts):
             internal.append((self.docs_assets_url + "/{name}", _serve_docs_asset, "docs_asset"))
         for path, endpoint, name in internal:
             if path and self.router.match("GET", path) is None:  # a route of the app's own wins
-                self.router.add_route(Route(path, endpoint, name=name, include_in_schema=False))
+                route = Route(path, endpoint, name=name, include_in_schema=False, system=True)
+                self.router.add_route(route)
 
     # -- ASGI -----------------------------------------------------------------------------
 
@@ -438,9 +439,3 @@ async def _serve_docs_asset(name: str) -> Response:
     from covet.openapi.ui import asset_response
 
     return asset_response(name)
-
-
-# Routes the app adds itself: hidden from ``CovetPy.routes``.
-_INTERNAL_ENDPOINTS = frozenset(
-    {_serve_openapi, _serve_swagger_ui, _serve_redoc, _serve_docs_asset}
-)

@@ -338,10 +338,11 @@ class Router(MethodShortcuts):
         self._settings = settings
         limits, overrides, dependencies = settings
         for route in self.routes:
+            guards = () if route.system else dependencies
             endpoint = (
-                compile_http(route, limits, overrides, dependencies)
+                compile_http(route, limits, overrides, guards)
                 if isinstance(route, Route)
-                else compile_websocket(route, overrides, dependencies)  # type: ignore[arg-type]
+                else compile_websocket(route, overrides, guards)  # type: ignore[arg-type]
             )
             for factory, options in reversed(route.middleware):
                 endpoint = factory(endpoint, **options)

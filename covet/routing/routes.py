@@ -31,6 +31,7 @@ class BaseRoute:
         tags: Iterable[str] = (),
         include_in_schema: bool = True,
         options: dict[str, Any] | None = None,
+        system: bool = False,
     ) -> None:
         self.path = path
         self.template: PathTemplate = compile_path(path)
@@ -41,6 +42,9 @@ class BaseRoute:
         self.middleware = list(middleware)
         self.tags = list(tags)
         self.include_in_schema = include_in_schema
+        # Added by the framework itself (the OpenAPI document, the docs pages): not a user
+        # route, so app-wide dependencies do not guard it and ``app.routes`` leaves it out.
+        self.system = system
         # Extra declaration options kept for subsystems that read routes (OpenAPI, ...).
         self.options = dict(options or {})
         # Set when the application compiles its routes at start-up.

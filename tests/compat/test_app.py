@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import pytest
 
 from covet import CovetPy as FastAPI
-from covet import Depends
+from covet import Depends, Header, HTTPException
 from covet.testing import TestClient
 
 # -- dependency overrides, as FastAPI's "Testing Dependencies with Overrides" page shows -----
@@ -186,3 +186,54 @@ def test_on_event_with_an_unknown_event_is_a_configuration_error() -> None:
 
     with pytest.raises(ConfigurationError, match="'startup' or 'shutdown'"):
         FastAPI().on_event("start")
+
+
+# -- global dependencies, as FastAPI's "Global Dependencies" page shows -----------------------
+
+
+async def verify_token(x_token: Annotated[str, Header()]) -> None:
+    if x_token != "fake-super-secret-token":
+        raise HTTPException(status_code=400, detail="X-Token header invalid")
+
+
+async def verify_key(x_key: Annotated[str, Header()]) -> str:
+    if x_key != "fake-super-secret-key":
+        raise HTTPException(status_code=400, detail="X-Key header invalid")
+    return x_key
+
+
+def guarded_app() -> FastAPI:
+    app = FastAPI(dependencies=[Depends(verify_token), Depends(verify_key)])
+
+    @app.get("/items/")
+    async def read_items() -> Any:
+        return [{"item": "Portal Gun"}, {"item": "Plumbus"}]
+
+    return app
+
+
+GOOD_HEADERS = {"x-token": "fake-super-secret-token", "x-key": "fake-super-secret-key"}
+
+
+def test_global_dependencies_guard_the_app_routes() -> None:
+    client = TestClient(guarded_app())
+    assert client.get("/items/").status_code == 422
+    assert client.get("/items/", headers={**GOOD_HEADERS, "x-key": "no"}).status_code == 400
+    assert client.get("/items/", headers=GOOD_HEADERS).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/openapi.json", "/docs", "/redoc", "/docs-assets/swagger-ui.css"],
+    ids=["openapi", "swagger-ui", "redoc", "asset"],
+)
+def test_a_browser_opens_the_docs_of_an_app_with_header_dependencies(path: str) -> None:
+    response = TestClient(guarded_app()).get(path)
+    assert response.status_code == 200
+
+
+def test_the_guarded_document_still_lists_the_dependency_headers() -> None:
+    document = TestClient(guarded_app()).get("/openapi.json").json()
+    names = {p["name"] for p in document["paths"]["/items/"]["get"]["parameters"]}
+    assert names == {"x-token", "x-key"}
+    assert set(document["paths"]) == {"/items/"}
