@@ -12,7 +12,7 @@ from covet.di.plan import Plan, PlanEntry
 from covet.openapi.schema import REF_PREFIX, Schema, SchemaRegistry, json_value
 from covet.params import REQUIRED
 from covet.requests import HTTPConnection
-from covet.responses.base import Response
+from covet.responses.base import Response, has_no_content
 from covet.routing.convertors import (
     Convertor,
     FloatConvertor,
@@ -23,7 +23,6 @@ from covet.routing.response_model import return_annotation
 from covet.routing.routes import Route
 
 _PARAM = re.compile(r"\{(\w+)(?::[^}]*)?\}")
-_NO_BODY_STATUS = {204, 304}
 _ISSUE: Schema = {
     "type": "object",
     "properties": {
@@ -276,7 +275,7 @@ class _Builder:
         description = route.options.get("response_description") or "Successful Response"
         success: dict[str, Any] = {"description": description}
         schema = self._response_schema(route)
-        if schema is not None and status not in _NO_BODY_STATUS:
+        if schema is not None and not has_no_content(status):
             success["content"] = {"application/json": {"schema": schema}}
         responses: dict[str, Any] = {str(status): success}
         if validates:

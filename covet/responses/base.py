@@ -16,8 +16,30 @@ from covet.background import BackgroundTask
 from covet.datastructures import MutableHeaders, _encode_name, _encode_value
 
 _BYTES_TYPES = (bytes, bytearray, memoryview)
-# Statuses that must not carry a body (RFC 9110 §6.4.1, §15.3.5, §15.4.5).
+# Statuses that must not carry a body besides 1xx (RFC 9110 §6.4.1, §15.3.5, §15.3.6, §15.4.5).
 _NO_BODY_STATUS = frozenset({204, 205, 304})
+_FRAMING = (b"content-length", b"transfer-encoding")
+_ZERO_LENGTH = (b"content-length", b"0")
+
+
+def has_no_content(status: int) -> bool:
+    """Whether a response with ``status`` never carries content (1xx, 204, 205, 304)."""
+    return status < 200 or status in _NO_BODY_STATUS
+
+
+def bodiless_headers(status: int, headers: RawHeaders) -> RawHeaders:
+    """``headers`` made right for a response with ``status``, sent without content.
+
+    RFC 9110 §8.6: 1xx and 204 carry no ``Content-Length``; a 304 may keep one (it states the
+    200's length, which only the code that set it knows), so a 304 keeps whatever it has. A
+    205 says ``Content-Length: 0`` (§15.3.6): a client cannot otherwise tell where it ends.
+    """
+    if status == 304:
+        return headers
+    kept = [(name, value) for name, value in headers if name not in _FRAMING]
+    if status == 205:
+        kept.append(_ZERO_LENGTH)
+    return kept
 
 
 @functools.lru_cache(maxsize=256)
@@ -90,12 +112,12 @@ class Response:
 
     def _build_headers(self, headers: Mapping[str, str] | None) -> RawHeaders:
         status = self.status_code
-        no_body = status < 200 or status in _NO_BODY_STATUS
+        no_body = has_no_content(status)
         if headers:
             raw = [(_encode_name(k), _encode_value(v)) for k, v in headers.items()]
             names = {k for k, _ in raw}
             if no_body:
-                return raw
+                return bodiless_headers(status, raw)
             if self.auto_content_length and b"content-length" not in names:
                 raw.append((b"content-length", str(len(self.body)).encode("latin-1")))
             if self.media_type is not None and b"content-type" not in names:
@@ -103,7 +125,7 @@ class Response:
             return raw
         # PERF: the common case, no user headers, builds the list in one go.
         if no_body:
-            return []
+            return bodiless_headers(status, [])
         raw = (
             [(b"content-length", str(len(self.body)).encode("latin-1"))]
             if self.auto_content_length
@@ -184,10 +206,13 @@ class Response:
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await send(
-            {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
-        )
-        body = b"" if scope.get("method") == "HEAD" else self.body
+        status, headers, body = self.status_code, self.raw_headers, self.body
+        # The status may have been changed after the headers were built.
+        if status != 200 and has_no_content(status):
+            headers, body = bodiless_headers(status, headers), b""
+        elif scope.get("method") == "HEAD":
+            body = b""
+        await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
         if self.background is not None:
             await self.background()

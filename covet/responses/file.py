@@ -20,7 +20,7 @@ from covet._types import Message, RawHeaders, Receive, Scope, Send
 from covet.background import BackgroundTask
 from covet.concurrency import run_in_threadpool
 from covet.datastructures import _is_token
-from covet.responses.base import _NO_BODY_STATUS, Response
+from covet.responses.base import Response, bodiless_headers, has_no_content
 
 # Headers this response computes itself; a 304 or 416 drops the ones describing a body.
 _BODY_HEADERS = frozenset({b"content-length", b"content-type", b"content-range"})
@@ -139,7 +139,7 @@ class FileResponse(Response):
         method = scope.get("method", "GET")
         size = file_stat.st_size
         headers = self._headers_for(file_stat)
-        send_body = method != "HEAD" and self.status_code not in _NO_BODY_STATUS
+        send_body = method != "HEAD" and not has_no_content(self.status_code)
         if self.status_code != 200 or method not in ("GET", "HEAD"):
             return _Plan(self.status_code, headers, 0, size, send_body)
         request_headers: list[tuple[bytes, bytes]] = scope.get("headers", [])
@@ -175,8 +175,9 @@ class FileResponse(Response):
         for name, value in computed:
             if name not in names:
                 headers.append((name, value.encode("latin-1")))
-        if self.status_code not in _NO_BODY_STATUS:
-            headers.append((b"content-length", str(file_stat.st_size).encode("latin-1")))
+        if has_no_content(self.status_code):
+            return bodiless_headers(self.status_code, headers)
+        headers.append((b"content-length", str(file_stat.st_size).encode("latin-1")))
         return headers
 
     async def _send_headers_only(self, plan: _Plan, send: Send) -> bool:

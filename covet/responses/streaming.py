@@ -9,7 +9,7 @@ from typing import Any
 from covet._types import Receive, Scope, Send
 from covet.background import BackgroundTask
 from covet.concurrency import iterate_in_threadpool
-from covet.responses.base import Response
+from covet.responses.base import Response, has_no_content
 
 ContentStream = AsyncIterable[str | bytes] | Iterable[str | bytes]
 
@@ -48,7 +48,7 @@ class StreamingResponse(Response):
         await send(
             {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
         )
-        if scope.get("method") != "HEAD":
+        if scope.get("method") != "HEAD" and not has_no_content(self.status_code):
             async for chunk in self._chunks():
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
         await send({"type": "http.response.body", "body": b""})

@@ -8,7 +8,7 @@ from typing import Any
 from covet import _json
 from covet._types import Message, Receive, Scope, Send
 from covet.background import BackgroundTask
-from covet.responses.base import _NO_BODY_STATUS, Response
+from covet.responses.base import Response, bodiless_headers, has_no_content
 
 _JSON_HEADER = (b"content-type", b"application/json")
 Serializer = Callable[[Any], Any]
@@ -21,21 +21,25 @@ def response_messages(
     """The start and body messages (and background task) for a handler's return value.
 
     Returns ``None`` for a Response subclass with its own ``__call__`` (streams, files),
-    which must be called instead. Everything else that is not a Response becomes JSON.
+    which must be called instead. Everything else that is not a Response becomes JSON. A
+    response to HEAD keeps the headers (and ``Content-Length``) GET would get, without the
+    body; 1xx, 204, 205 and 304 responses never carry one (see :func:`bodiless_headers`).
     """
     if type(result) is dict or not isinstance(result, Response):
-        if result is None and status in _NO_BODY_STATUS:
-            return _start(status, []), _EMPTY_BODY, None
+        # PERF: a 200 costs one int comparison here. A bodiless status drops the result
+        # unencoded: content there would be read as the start of the next response.
+        if status != 200 and has_no_content(status):
+            return _start(status, bodiless_headers(status, [])), _EMPTY_BODY, None
         body = _json.dumps(result)
         headers = [_JSON_HEADER, (b"content-length", str(len(body)).encode("ascii"))]
         return _start(status, headers), _body(body, method), None
     if type(result).__call__ is not _RESPONSE_CALL:
         return None
-    return (
-        _start(result.status_code, result.raw_headers),
-        _body(result.body, method),
-        result.background,
-    )
+    status = result.status_code
+    if status != 200 and has_no_content(status):
+        headers = bodiless_headers(status, result.raw_headers)
+        return _start(status, headers), _EMPTY_BODY, result.background
+    return _start(status, result.raw_headers), _body(result.body, method), result.background
 
 
 def _start(status: int, headers: list[tuple[bytes, bytes]]) -> Message:
