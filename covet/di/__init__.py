@@ -5,6 +5,7 @@ The engine is independent of routing: it plans any callable against a
 connection kind). Routes, the container and later subsystems all use it.
 """
 
+from covet.di.injection import Container, resolve
 from covet.di.plan import (
     ConnectionKind,
     DependencyNode,
@@ -17,6 +18,7 @@ from covet.di.planner import plan_callable, plan_dependency, plan_handler
 
 __all__ = [
     "ConnectionKind",
+    "Container",
     "DependencyNode",
     "Plan",
     "PlanContext",
@@ -25,4 +27,5 @@ __all__ = [
     "plan_callable",
     "plan_dependency",
     "plan_handler",
+    "resolve",
 ]

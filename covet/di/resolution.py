@@ -290,14 +290,16 @@ def app_scope_of(scope: Scope) -> AppScope:
 
 def outside_request(app: Any, stack: AsyncExitStack) -> Resolution:
     """A resolution with no request: for app-scoped dependencies and the DI container."""
-    return Resolution({"type": "app", "app": app}, _no_receive, _no_send, _no_connection, stack)
+    return Resolution({"type": "app", "app": app}, no_receive, no_send, _no_connection, stack)
 
 
-async def _no_receive() -> Message:
+async def no_receive() -> Message:
+    """The ``receive`` of a resolution that serves no request."""
     raise RuntimeError("No request is being served here.")
 
 
-async def _no_send(message: Message) -> None:
+async def no_send(message: Message) -> None:
+    """The ``send`` of a resolution that serves no request."""
     raise RuntimeError("No request is being served here.")
 
 
