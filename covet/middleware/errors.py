@@ -12,6 +12,7 @@ from urllib.parse import quote
 from covet._request_id import request_id
 from covet._types import ASGIApp, Message, Receive, Scope, Send
 from covet.concurrency import run_in_threadpool
+from covet.encoders import jsonable_encoder
 from covet.exceptions import (
     ClientDisconnectError,
     ConfigurationError,
@@ -21,7 +22,7 @@ from covet.exceptions import (
 from covet.requests import Request
 from covet.responses.base import JSONResponse, Response
 from covet.responses.problem import ProblemResponse
-from covet.validation import RequestValidationError
+from covet.validation import NO_INPUT, RequestValidationError, ValidationIssue
 
 logger = logging.getLogger("covet.error")
 
@@ -80,16 +81,12 @@ def http_exception_response(
     fastapi = error_format == "fastapi"
     extensions = None
     if isinstance(exc, RequestValidationError):
-        errors = [
-            {
-                "loc": _fastapi_loc(issue.loc) if fastapi else list(issue.loc),
-                "msg": issue.msg,
-                "type": issue.type,
-            }
-            for issue in exc.issues
-        ]
         if fastapi:
-            return JSONResponse({"detail": errors}, exc.status_code, exc.headers)
+            detail = [_fastapi_issue(issue) for issue in exc.issues]
+            return JSONResponse({"detail": detail}, exc.status_code, exc.headers)
+        errors = [
+            {"loc": list(issue.loc), "msg": issue.msg, "type": issue.type} for issue in exc.issues
+        ]
         extensions = {"errors": errors}
     elif fastapi:
         return JSONResponse({"detail": exc.detail}, exc.status_code, exc.headers)
@@ -100,6 +97,27 @@ def http_exception_response(
         headers=exc.headers,
         extensions=extensions,
     )
+
+
+def _fastapi_issue(issue: ValidationIssue) -> dict[str, Any]:
+    """One item of FastAPI's ``detail``: pydantic's error with its input and context."""
+    item = {
+        "type": issue.type,
+        "loc": _fastapi_loc(issue.loc),
+        "msg": issue.msg,
+        "input": None if issue.input is NO_INPUT else _jsonable(issue.input),
+    }
+    if issue.ctx is not None:
+        item["ctx"] = _jsonable(issue.ctx)
+    return item
+
+
+def _jsonable(value: Any) -> Any:
+    # FastAPI encodes the same way: an exception in ``ctx`` becomes ``{}`` (its vars()).
+    try:
+        return jsonable_encoder(value)
+    except ValueError:  # an uploaded file or other input with no JSON form
+        return None
 
 
 def _fastapi_loc(loc: tuple[str | int, ...]) -> list[str | int]:

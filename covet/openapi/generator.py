@@ -47,7 +47,15 @@ _PROBLEM: Schema = {
     "required": ["errors"],
 }
 # With error_format="fastapi", the body and names FastAPI documents (its HTTPValidationError).
-_FASTAPI_ISSUE: Schema = {**_ISSUE, "title": "ValidationError"}
+_FASTAPI_ISSUE: Schema = {
+    **_ISSUE,
+    "title": "ValidationError",
+    "properties": {
+        **_ISSUE["properties"],
+        "input": {"title": "Input"},
+        "ctx": {"type": "object", "title": "Context"},
+    },
+}
 _FASTAPI_PROBLEM: Schema = {
     "type": "object",
     "title": "HTTPValidationError",

@@ -10,6 +10,7 @@ from covet.validation.compiler import Mode, Validator, compile_validator
 from covet.validation.constraints import Constraints
 from covet.validation.errors import (
     MAX_ISSUES,
+    NO_INPUT,
     RequestValidationError,
     SerializationError,
     ValidationError,
@@ -19,6 +20,7 @@ from covet.validation.serialization import Serializer, compile_serializer
 
 __all__ = [
     "MAX_ISSUES",
+    "NO_INPUT",
     "Constraints",
     "Mode",
     "RequestValidationError",

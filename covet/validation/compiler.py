@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from covet.validation import containers as c
+from covet.validation import functional as f
 from covet.validation import models as m
 from covet.validation import scalars as s
 from covet.validation._typing import (
@@ -86,7 +87,7 @@ def _prefixed(validator: Validator, prefix: Loc) -> Validator:
         try:
             return validator(value)
         except ValidationError as exc:
-            raise exc.prefixed(prefix) from None
+            raise exc.located(prefix, value) from None
 
     return validate_at
 
@@ -118,17 +119,25 @@ class _Compiler:
         return validator
 
     def _build(self, annotation: Any, constraints: Constraints | None) -> Validator:
+        steps = f.steps_of(annotation)
+        if not steps:
+            return self._typed(annotation, constraints, steps)
+        return f.with_steps(lambda: self._typed(annotation, constraints, steps), steps)
+
+    def _typed(
+        self, annotation: Any, constraints: Constraints | None, steps: tuple[f.Step, ...]
+    ) -> Validator:
         annotation, found = unwrap_annotated(annotation)
         if found is not None:
             constraints = found if constraints is None else found.merged(constraints)
         origin = typing.get_origin(annotation)
-        if is_union(origin):
-            return self._union(annotation, constraints)
+        if is_union(origin):  # limits apply in each branch, before the transforms
+            return f.transformed(self._union(annotation, constraints), steps)
         if is_literal(origin):
             self._no_constraints(annotation, constraints)
             return c.literal_validator(typing.get_args(annotation), self.mode)
         allow_inf_nan = constraints is not None and constraints.allow_inf_nan
-        validator = self._unconstrained(annotation, origin, allow_inf_nan)
+        validator = f.transformed(self._unconstrained(annotation, origin, allow_inf_nan), steps)
         if constraints is None:
             return validator
         base = origin or annotation

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 from covet.exceptions import ConfigurationError
 from covet.validation.errors import ValidationError, ValidationIssue
+from covet.validation.functional import is_inert, is_step
 
 Validator = Callable[[Any], Any]
 Number = int | float | Decimal
@@ -127,32 +128,24 @@ def _check_bounds(c: Constraints, value: Any) -> list[ValidationIssue]:
     issues: list[ValidationIssue] = []
     try:
         if c.gt is not None and not value > c.gt:
-            issues.append(
-                ValidationIssue((), f"Input should be greater than {c.gt}", "greater_than")
-            )
+            issues.append(_bound("greater than", "greater_than", "gt", c.gt))
         if c.ge is not None and not value >= c.ge:
-            issues.append(
-                ValidationIssue(
-                    (), f"Input should be greater than or equal to {c.ge}", "greater_than_equal"
-                )
-            )
+            issues.append(_bound("greater than or equal to", "greater_than_equal", "ge", c.ge))
         if c.lt is not None and not value < c.lt:
-            issues.append(ValidationIssue((), f"Input should be less than {c.lt}", "less_than"))
+            issues.append(_bound("less than", "less_than", "lt", c.lt))
         if c.le is not None and not value <= c.le:
-            issues.append(
-                ValidationIssue(
-                    (), f"Input should be less than or equal to {c.le}", "less_than_equal"
-                )
-            )
+            issues.append(_bound("less than or equal to", "less_than_equal", "le", c.le))
         if c.multiple_of is not None and not _is_multiple(value, c.multiple_of):
-            issues.append(
-                ValidationIssue((), f"Input should be a multiple of {c.multiple_of}", "multiple_of")
-            )
+            issues.append(_bound("a multiple of", "multiple_of", "multiple_of", c.multiple_of))
     except (ArithmeticError, TypeError):
         issues.append(
             ValidationIssue((), "Input cannot be compared with its bounds", "value_error")
         )
     return issues
+
+
+def _bound(words: str, type_: str, name: str, limit: Number) -> ValidationIssue:
+    return ValidationIssue((), f"Input should be {words} {limit}", type_, ctx={name: limit})
 
 
 def _is_multiple(value: Any, step: Number) -> bool:
@@ -175,11 +168,28 @@ def _check_lengths(c: Constraints, value: Any) -> list[ValidationIssue]:
         unit = "byte" if isinstance(value, bytes | bytearray) else "item"
     if c.min_length is not None and size < c.min_length:
         count = _plural(c.min_length, unit)
-        return [ValidationIssue((), f"{what} should have at least {count}", f"{prefix}too_short")]
+        ctx = _length_ctx(value, "min_length", c.min_length, size)
+        return [
+            ValidationIssue((), f"{what} should have at least {count}", f"{prefix}too_short", ctx=ctx)
+        ]
     if c.max_length is not None and size > c.max_length:
         count = _plural(c.max_length, unit)
-        return [ValidationIssue((), f"{what} should have at most {count}", f"{prefix}too_long")]
+        ctx = _length_ctx(value, "max_length", c.max_length, size)
+        return [
+            ValidationIssue((), f"{what} should have at most {count}", f"{prefix}too_long", ctx=ctx)
+        ]
     return []
+
+
+def _length_ctx(value: Any, name: str, limit: int, size: int) -> dict[str, Any]:
+    """pydantic's ``ctx``: the limit alone for text, plus the kind and size for collections."""
+    if isinstance(value, str | bytes | bytearray):
+        return {name: limit}
+    kind = _KINDS.get(type(value), type(value).__name__.capitalize())
+    return {"field_type": kind, name: limit, "actual_length": size}
+
+
+_KINDS = {dict: "Dictionary", frozenset: "Frozenset"}
 
 
 def _plural(count: int, unit: str) -> str:
@@ -196,11 +206,11 @@ def constraints_from(meta: Any) -> Constraints | None:
     Understood: :class:`Constraints`, covet's parameter markers (``Query(gt=0)`` and the like,
     also on model fields), ``annotated_types`` limits (``Gt``, ``MinLen``, ``Interval``...) and
     the constraints of a pydantic ``Field``. Other metadata is not about validation and is
-    ignored.
+    ignored; so are the validator functions :mod:`covet.validation.functional` applies.
 
     Raises:
-        TypeError: an ``annotated_types`` item that is not a bound, length or pattern
-            (``Predicate``, ``Timezone``...): refused rather than silently not enforced.
+        TypeError: an ``annotated_types`` item that is not a bound, length, pattern or
+            predicate (``Timezone``, ``Unit``...): refused rather than silently not enforced.
     """
     if isinstance(meta, Constraints):
         return meta
@@ -208,7 +218,7 @@ def constraints_from(meta: Any) -> Constraints | None:
     if isinstance(marker_constraints, Constraints):
         return marker_constraints
     module = type(meta).__module__.split(".", 1)[0]
-    if module not in _FOREIGN:
+    if module not in _FOREIGN or is_step(meta) or is_inert(meta):
         return None
     found: Constraints | None = None
     nested = getattr(meta, "metadata", None)  # a pydantic FieldInfo's list of limits
@@ -248,7 +258,10 @@ def constrain(validator: Validator, c: Constraints, *, bounds: bool, lengths: bo
         if regex is not None and isinstance(value, str) and regex.search(value) is None:
             issues.append(
                 ValidationIssue(
-                    (), f"String should match pattern {c.pattern!r}", "string_pattern_mismatch"
+                    (),
+                    f"String should match pattern {c.pattern!r}",
+                    "string_pattern_mismatch",
+                    ctx={"pattern": c.pattern},
                 )
             )
         if issues:

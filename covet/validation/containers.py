@@ -7,7 +7,13 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from covet.validation._codegen import unchanged_type
-from covet.validation.errors import MAX_ISSUES, ValidationError, ValidationIssue, invalid
+from covet.validation.errors import (
+    MAX_ISSUES,
+    ValidationError,
+    ValidationIssue,
+    expected,
+    invalid,
+)
 
 Validator = Callable[[Any], Any]
 
@@ -169,7 +175,7 @@ def literal_validator(values: Sequence[Any], mode: str) -> Validator:
     """Accept exactly one of ``values`` (``1`` and ``True`` are told apart)."""
     exact = {(type(v), v): v for v in values}
     text = {_text_form(v): v for v in values} if mode == "text" else {}
-    allowed = ", ".join(repr(v) for v in values)
+    allowed = expected(values)
 
     def validate_literal(value: Any) -> Any:
         try:
@@ -179,7 +185,7 @@ def literal_validator(values: Sequence[Any], mode: str) -> Validator:
         except TypeError:
             found = _MISSING
         if found is _MISSING:
-            raise invalid(f"Input should be {allowed}", "literal_error")
+            raise invalid(f"Input should be {allowed}", "literal_error", ctx={"expected": allowed})
         return found
 
     return validate_literal

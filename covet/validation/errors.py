@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from covet.exceptions import CovetError, HTTPException
 
 Loc = tuple[str | int, ...]
+
+class _NoInput:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "NO_INPUT"
+
+
+NO_INPUT: Any = _NoInput()
+"""An issue's ``input`` when it is not known (rendered as ``null``, as FastAPI renders the
+input of a missing parameter)."""
 
 MAX_ISSUES = 100
 """Most issues one error lists: hostile input must not buy an unbounded report (or the time
@@ -22,15 +34,21 @@ class ValidationIssue:
         loc: Path from the validated value to the bad part (field names and indexes).
         msg: Human-readable explanation.
         type: Short machine code such as ``"int_parsing"`` or ``"missing"``.
+        input: The input found at ``loc`` (for ``"missing"``, the object lacking the field),
+            or :data:`NO_INPUT`.
+        ctx: The values the message is built from (``{"gt": 0}``), as pydantic gives them.
     """
 
     loc: Loc
     msg: str
     type: str
+    # Details, not identity: two issues are the same problem at the same place.
+    input: Any = field(default=NO_INPUT, compare=False)
+    ctx: Mapping[str, Any] | None = field(default=None, compare=False)
 
     def with_prefix(self, prefix: Loc) -> ValidationIssue:
         """Return a copy located under ``prefix``."""
-        return ValidationIssue(prefix + self.loc, self.msg, self.type)
+        return replace(self, loc=prefix + self.loc)
 
 
 class ValidationError(CovetError, ValueError):
@@ -55,6 +73,18 @@ class ValidationError(CovetError, ValueError):
         """Return a new error with every issue located under ``prefix``."""
         return ValidationError(issue.with_prefix(prefix) for issue in self.issues)
 
+    def located(self, prefix: Loc, value: Any) -> ValidationError:
+        """Return a new error located under ``prefix``, each issue's ``input`` found in ``value``.
+
+        ``value`` is the raw input the issues' locations are relative to (decoded JSON or text).
+        """
+        return ValidationError(
+            replace(issue, loc=prefix + issue.loc, input=_input_at(value, issue))
+            if issue.input is NO_INPUT
+            else issue.with_prefix(prefix)
+            for issue in self.issues
+        )
+
 
 class SerializationError(CovetError, ValueError):
     """A value could not be serialised with the declared annotation (a server-side bug)."""
@@ -73,9 +103,30 @@ _TOO_MANY = ValidationIssue(
 )
 
 
-def invalid(msg: str, type_: str, loc: Loc = ()) -> ValidationError:
+def _input_at(value: Any, issue: ValidationIssue) -> Any:
+    """The part of ``value`` at ``issue.loc``; for a missing field, the object lacking it."""
+    path = issue.loc[:-1] if issue.type == "missing" else issue.loc
+    for part in path:
+        if isinstance(value, dict) and part in value:
+            value = value[part]
+        elif isinstance(value, list | tuple) and type(part) is int and -len(value) <= part < len(value):
+            value = value[part]
+        else:
+            return NO_INPUT
+    return value
+
+
+def expected(values: Iterable[object]) -> str:
+    """List allowed values as pydantic does: ``'a', 'b' or 'c'``."""
+    shown = [repr(value) for value in values]
+    return shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} or {shown[-1]}"
+
+
+def invalid(
+    msg: str, type_: str, loc: Loc = (), ctx: Mapping[str, Any] | None = None
+) -> ValidationError:
     """Build a one-issue :class:`ValidationError` (helper for validators)."""
-    return ValidationError([ValidationIssue(loc, msg, type_)])
+    return ValidationError([ValidationIssue(loc, msg, type_, ctx=ctx)])
 
 
 class RequestValidationError(HTTPException):

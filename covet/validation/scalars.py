@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from covet.validation._codegen import passes_unchanged
-from covet.validation.errors import invalid
+from covet.validation.errors import expected, invalid
 
 Validator = Callable[[Any], Any]
 
@@ -263,7 +263,7 @@ def enum_validator(cls: type[enum.Enum], mode: str) -> Validator:
     for member in cls:
         by_value.setdefault((type(member.value), member.value), member)
         by_text.setdefault(str(member.value), member)
-    allowed = ", ".join(repr(m.value) for m in cls)
+    allowed = expected(m.value for m in cls)
     text = mode == "text"
 
     def validate_enum(value: Any) -> enum.Enum:
@@ -278,7 +278,7 @@ def enum_validator(cls: type[enum.Enum], mode: str) -> Validator:
         except TypeError:
             member = None
         if member is None:
-            raise invalid(f"Input should be one of {allowed}", "enum")
+            raise invalid(f"Input should be {allowed}", "enum", ctx={"expected": allowed})
         return member
 
     return validate_enum

@@ -85,7 +85,7 @@ def test_fastapi_error_format() -> None:
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/json"
     assert response.json() == {
-        "detail": [{"loc": ["query", "q"], "msg": "Field required", "type": "missing"}]
+        "detail": [{"type": "missing", "loc": ["query", "q"], "msg": "Field required", "input": None}]
     }
 
 
