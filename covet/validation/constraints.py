@@ -170,7 +170,9 @@ def _check_lengths(c: Constraints, value: Any) -> list[ValidationIssue]:
         count = _plural(c.min_length, unit)
         ctx = _length_ctx(value, "min_length", c.min_length, size)
         return [
-            ValidationIssue((), f"{what} should have at least {count}", f"{prefix}too_short", ctx=ctx)
+            ValidationIssue(
+                (), f"{what} should have at least {count}", f"{prefix}too_short", ctx=ctx
+            )
         ]
     if c.max_length is not None and size > c.max_length:
         count = _plural(c.max_length, unit)
@@ -189,7 +191,7 @@ def _length_ctx(value: Any, name: str, limit: int, size: int) -> dict[str, Any]:
     return {"field_type": kind, name: limit, "actual_length": size}
 
 
-_KINDS = {dict: "Dictionary", frozenset: "Frozenset"}
+_KINDS: dict[type[Any], str] = {dict: "Dictionary", frozenset: "Frozenset"}
 
 
 def _plural(count: int, unit: str) -> str:

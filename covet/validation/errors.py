@@ -10,6 +10,7 @@ from covet.exceptions import CovetError, HTTPException
 
 Loc = tuple[str | int, ...]
 
+
 class _NoInput:
     __slots__ = ()
 
@@ -109,10 +110,12 @@ def _input_at(value: Any, issue: ValidationIssue) -> Any:
     for part in path:
         if isinstance(value, dict) and part in value:
             value = value[part]
-        elif isinstance(value, list | tuple) and type(part) is int and -len(value) <= part < len(value):
-            value = value[part]
-        else:
+            continue
+        if not (isinstance(value, list | tuple) and isinstance(part, int)):
             return NO_INPUT
+        if not -len(value) <= part < len(value):
+            return NO_INPUT
+        value = value[part]
     return value
 
 

@@ -147,7 +147,9 @@ def _steps_from(meta: Any) -> list[Step]:
     if module == "pydantic" and name == "StringConstraints":
         steps = [Step("transform", str.strip)] if getattr(meta, "strip_whitespace", None) else []
         steps += [
-            Step("transform", func) for option, func in _TEXT_CASES.items() if getattr(meta, option, None)
+            Step("transform", func)
+            for option, func in _TEXT_CASES.items()
+            if getattr(meta, option, None)
         ]
         return steps
     if module not in ("covet", "pydantic") and hasattr(meta, "__get_pydantic_core_schema__"):

@@ -85,7 +85,9 @@ def test_fastapi_error_format() -> None:
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/json"
     assert response.json() == {
-        "detail": [{"type": "missing", "loc": ["query", "q"], "msg": "Field required", "input": None}]
+        "detail": [
+            {"type": "missing", "loc": ["query", "q"], "msg": "Field required", "input": None}
+        ]
     }
 
 
