@@ -1,4 +1,4 @@
-"""422 bodies with ``error_format="fastapi"``: every item carries FastAPI's ``input`` and ``ctx``."""
+"""422 bodies with ``error_format="fastapi"``: each item carries FastAPI's ``input`` and ``ctx``."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ class Item:
     tags: list[str]
 
 
-class ModelName(str, Enum):
+class ModelName(str, Enum):  # noqa: UP042 (as FastAPI's tutorial declares it)
     alexnet = "alexnet"
     resnet = "resnet"
     lenet = "lenet"
