@@ -8,7 +8,7 @@ is a path parameter, a scalar (or a list of scalars) is a query parameter, and a
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
@@ -42,6 +42,13 @@ class Param:
         deprecated: Whether to mark the parameter deprecated in the docs.
         constraints: Limits on the converted value.
         embed: For a body parameter, read it from ``body[name]`` instead of the whole body.
+        title: The ``title`` of the parameter's schema (used by OpenAPI).
+        include_in_schema: ``False`` leaves the parameter out of the OpenAPI document (it is
+            still read and validated).
+        openapi_examples: Named OpenAPI Example Objects (``{"normal": {"summary": ...,
+            "value": ...}}``), shown by Swagger UI in a drop-down.
+        convert_underscores: For a header, read ``x_token`` from ``X-Token`` (``False``:
+            from ``x_token`` itself).
     """
 
     source: str
@@ -52,11 +59,17 @@ class Param:
     deprecated: bool = False
     constraints: Constraints | None = None
     embed: bool = False
+    title: str | None = None
+    include_in_schema: bool = True
+    openapi_examples: Mapping[str, Mapping[str, Any]] | None = None
+    convert_underscores: bool = True
 
     def __post_init__(self) -> None:
         # FastAPI's spelling of "required" is an Ellipsis default (``Query(...)``).
         if self.default is Ellipsis:
             object.__setattr__(self, "default", REQUIRED)
+        if self.openapi_examples is not None:
+            _check_examples(self.openapi_examples)
 
     def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> Any:
         """Let pydantic enforce this marker's constraints (e.g. on a dataclass field inside a
@@ -64,6 +77,37 @@ class Param:
         if self.constraints is None:
             return handler(source)
         return self.constraints.__get_pydantic_core_schema__(source, handler)
+
+
+_EXAMPLE_KEYS = frozenset({"summary", "description", "value", "externalValue"})
+
+
+def _check_examples(examples: Any) -> None:
+    if not isinstance(examples, Mapping) or not all(
+        isinstance(name, str) and isinstance(example, Mapping) for name, example in examples.items()
+    ):
+        raise ConfigurationError(
+            "openapi_examples must map names to OpenAPI Example Objects, e.g. "
+            '{"normal": {"summary": "A normal item", "value": {...}}}'
+        )
+    for name, example in examples.items():
+        unknown = {key for key in example if not str(key).startswith("x-")} - _EXAMPLE_KEYS
+        if unknown:
+            raise ConfigurationError(
+                f"openapi_examples[{name!r}] has unknown keys {sorted(unknown)}; an Example "
+                f"Object takes {sorted(_EXAMPLE_KEYS)} (and x- extensions)"
+            )
+        # Imported here: markers are built long after covet is imported, and only a marker
+        # with examples needs the OpenAPI layer.
+        from covet.openapi.schema import json_value
+
+        try:
+            json_value(example)
+        except TypeError as exc:
+            raise ConfigurationError(
+                f"openapi_examples[{name!r}] must hold JSON data (dicts, lists, strings, "
+                f"numbers...): {exc}"
+            ) from None
 
 
 def _marker(
@@ -74,7 +118,11 @@ def _marker(
     description: str | None,
     examples: list[Any] | None,
     deprecated: bool,
+    title: str | None,
+    openapi_examples: Mapping[str, Mapping[str, Any]] | None,
+    include_in_schema: bool = True,
     embed: bool = False,
+    convert_underscores: bool = True,
     **limits: Any,
 ) -> Any:
     given = {name: value for name, value in limits.items() if value is not None}
@@ -88,6 +136,10 @@ def _marker(
         deprecated=deprecated,
         constraints=constraints,
         embed=embed,
+        title=title,
+        include_in_schema=include_in_schema,
+        openapi_examples=openapi_examples,
+        convert_underscores=convert_underscores,
     )
 
 
@@ -98,6 +150,8 @@ def Path(
     description: str | None = None,
     examples: list[Any] | None = None,
     deprecated: bool = False,
+    title: str | None = None,
+    openapi_examples: Mapping[str, Mapping[str, Any]] | None = None,
     gt: float | None = None,
     ge: float | None = None,
     lt: float | None = None,
@@ -118,6 +172,9 @@ def Query(
     description: str | None = None,
     examples: list[Any] | None = None,
     deprecated: bool = False,
+    title: str | None = None,
+    include_in_schema: bool = True,
+    openapi_examples: Mapping[str, Mapping[str, Any]] | None = None,
     gt: float | None = None,
     ge: float | None = None,
     lt: float | None = None,
@@ -138,6 +195,10 @@ def Header(
     description: str | None = None,
     examples: list[Any] | None = None,
     deprecated: bool = False,
+    title: str | None = None,
+    include_in_schema: bool = True,
+    openapi_examples: Mapping[str, Mapping[str, Any]] | None = None,
+    convert_underscores: bool = True,
     gt: float | None = None,
     ge: float | None = None,
     lt: float | None = None,
@@ -147,7 +208,8 @@ def Header(
     max_length: int | None = None,
     pattern: str | None = None,
 ) -> Any:
-    """Mark a header; ``x_token`` reads ``X-Token`` unless ``alias`` says otherwise."""
+    """Mark a header; ``x_token`` reads ``X-Token`` (unless ``alias``, or
+    ``convert_underscores=False``: then ``x_token``)."""
     return _marker("header", **locals())
 
 
@@ -158,6 +220,9 @@ def Cookie(
     description: str | None = None,
     examples: list[Any] | None = None,
     deprecated: bool = False,
+    title: str | None = None,
+    include_in_schema: bool = True,
+    openapi_examples: Mapping[str, Mapping[str, Any]] | None = None,
     gt: float | None = None,
     ge: float | None = None,
     lt: float | None = None,
@@ -178,6 +243,9 @@ def Body(
     description: str | None = None,
     examples: list[Any] | None = None,
     deprecated: bool = False,
+    title: str | None = None,
+    include_in_schema: bool = True,
+    openapi_examples: Mapping[str, Mapping[str, Any]] | None = None,
     embed: bool = False,
     gt: float | None = None,
     ge: float | None = None,
@@ -234,6 +302,9 @@ def Form(
     description: str | None = None,
     examples: list[Any] | None = None,
     deprecated: bool = False,
+    title: str | None = None,
+    include_in_schema: bool = True,
+    openapi_examples: Mapping[str, Mapping[str, Any]] | None = None,
     gt: float | None = None,
     ge: float | None = None,
     lt: float | None = None,
@@ -259,6 +330,9 @@ def File(
     description: str | None = None,
     examples: list[Any] | None = None,
     deprecated: bool = False,
+    title: str | None = None,
+    include_in_schema: bool = True,
+    openapi_examples: Mapping[str, Mapping[str, Any]] | None = None,
     min_length: int | None = None,
     max_length: int | None = None,
 ) -> Any:
@@ -275,6 +349,9 @@ def File(
         description=description,
         examples=examples,
         deprecated=deprecated,
+        title=title,
+        include_in_schema=include_in_schema,
+        openapi_examples=openapi_examples,
         min_length=min_length,
         max_length=max_length,
     )

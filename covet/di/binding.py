@@ -115,7 +115,7 @@ def plan_parameter(
         source = Source.BODY
     if marker is not None and marker.alias:
         key = marker.alias
-    elif source is Source.HEADER:
+    elif source is Source.HEADER and (marker is None or marker.convert_underscores):
         key = name.replace("_", "-")
     else:
         key = name

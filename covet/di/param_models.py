@@ -64,9 +64,16 @@ def model_dependency(model: type[Any], marker: Param) -> Callable[..., Any]:
                 f"field {field!r} of {model.__name__} is itself a model, which one {source} "
                 "value cannot hold; parameter models are flat"
             )
-        key = alias or (field.replace("_", "-") if source == "header" else field)
+        converts = source == "header" and marker.convert_underscores
+        key = alias or (field.replace("_", "-") if converts else field)
         field_marker = dataclasses.replace(
-            marker, default=REQUIRED, alias=key, constraints=None, description=None
+            marker,
+            default=REQUIRED,
+            alias=key,
+            constraints=None,
+            description=None,
+            title=None,
+            openapi_examples=None,
         )
         parameters.append(
             inspect.Parameter(

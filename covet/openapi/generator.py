@@ -151,11 +151,13 @@ class _Builder:
         operation.update(_docs(route))
         if route.tags:
             operation["tags"] = list(route.tags)
+        # include_in_schema=False hides a parameter from the document, not from validation.
+        shown = [p for p in bound if p.marker is None or p.marker.include_in_schema]
         parameters = self._path_parameters(route, casts, bound)
-        parameters += [self._parameter(p) for p in bound if p.source in _LOCATIONS]
+        parameters += [self._parameter(p) for p in shown if p.source in _LOCATIONS]
         if parameters:
             operation["parameters"] = parameters
-        body = self._request_body(bound)
+        body = self._request_body(shown)
         if body is not None:
             operation["requestBody"] = body
         operation["responses"] = self._responses(route, bool(bound))
@@ -212,6 +214,8 @@ class _Builder:
         if marker is not None and marker.examples:
             schema["examples"] = [json_value(example) for example in marker.examples]
         spec["schema"] = schema
+        if marker is not None and marker.openapi_examples:
+            spec["examples"] = _examples(marker.openapi_examples)
         return spec
 
     def _bound_schema(self, parameter: BoundParameter) -> Schema:
@@ -225,6 +229,8 @@ class _Builder:
                 pass
         if marker is not None and marker.description and "$ref" not in schema:
             schema.setdefault("description", marker.description)
+        if marker is not None and marker.title:
+            schema["title"] = marker.title
         return schema
 
     def _field_schema(self, parameter: BoundParameter) -> Schema:
@@ -240,8 +246,17 @@ class _Builder:
         # Next to a $ref too: OpenAPI 3.1 schemas are JSON Schema 2020-12, where that is allowed.
         if marker.description:
             schema.setdefault("description", marker.description)
-        if marker.examples:
-            schema["examples"] = [json_value(example) for example in marker.examples]
+        examples = [json_value(example) for example in marker.examples or ()]
+        if marker.openapi_examples and parameter.source != "body":
+            # One field of a body or form: its examples are values of that field, which is
+            # what JSON Schema's ``examples`` lists (a whole body's go on its media type).
+            examples += [
+                example["value"]
+                for example in _examples(marker.openapi_examples).values()
+                if "value" in example
+            ]
+        if examples:
+            schema["examples"] = examples
         if marker.deprecated:
             schema["deprecated"] = True
         return schema
@@ -253,6 +268,8 @@ class _Builder:
                 "application/json", self._field_schema(whole[0]), whole[0].default is REQUIRED
             )
             marker = whole[0].marker
+            if marker is not None and marker.openapi_examples:
+                body["content"]["application/json"]["examples"] = _examples(marker.openapi_examples)
             if marker is not None and marker.description:
                 body = {"description": marker.description, **body}
             return body
@@ -386,6 +403,11 @@ def _convertor(convertor: Convertor) -> Schema:
     if isinstance(convertor, UUIDConvertor):
         return {"type": "string", "format": "uuid"}
     return {"type": "string"}
+
+
+def _examples(examples: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """``openapi_examples=`` as the ``examples`` map of OpenAPI Example Objects."""
+    return {name: json_value(dict(example)) for name, example in examples.items()}
 
 
 def _body(media: str, schema: Schema, required: bool) -> dict[str, Any]:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import pytest
 from openapi_spec_validator import validate
 
 from covet import Body, Cookie, CovetPy, File, Form, Header, Path, Query, UploadFile
+from covet.exceptions import ConfigurationError
 from covet.testing import TestClient
 
 
@@ -116,3 +118,161 @@ def test_openapi_marks_ellipsis_parameters_required(client: TestClient) -> None:
         assert body["required"] is True, path
         schema = next(iter(body["content"].values()))["schema"]
         assert schema["required"], path
+
+
+# -- marker options: title=, include_in_schema=, openapi_examples=, convert_underscores= -----
+
+
+@dataclass
+class Item:
+    name: str
+    price: float
+    description: str | None = None
+    tax: float | None = None
+
+
+ITEM_EXAMPLES = {
+    "normal": {
+        "summary": "A normal example",
+        "description": "A **normal** item works correctly.",
+        "value": {"name": "Foo", "description": "A very nice Item", "price": 35.4, "tax": 3.2},
+    },
+    "converted": {
+        "summary": "An example with converted data",
+        "description": "FastAPI can convert price `strings` to actual `numbers` automatically",
+        "value": {"name": "Bar", "price": "35.4"},
+    },
+    "invalid": {
+        "summary": "Invalid data is rejected with an error",
+        "value": {"name": "Baz", "price": "thirty five point four"},
+    },
+}
+
+
+def marker_options_app() -> CovetPy:
+    app = CovetPy()
+
+    @app.get("/items/")
+    async def read_items(
+        q: Annotated[str | None, Query(title="Query string", min_length=3)] = None,
+        hidden_query: Annotated[str | None, Query(include_in_schema=False)] = None,
+        strange_header: Annotated[str | None, Header(convert_underscores=False)] = None,
+        x_token: Annotated[str | None, Header()] = None,
+    ) -> dict[str, Any]:
+        return {"q": q, "hidden_query": hidden_query, "strange": strange_header, "x": x_token}
+
+    @app.put("/items/{item_id}")
+    async def update_item(
+        item_id: Annotated[int, Path(title="The ID of the item to get")],
+        item: Annotated[Item, Body(openapi_examples=ITEM_EXAMPLES)],
+    ) -> dict[str, Any]:
+        return {"item_id": item_id, "item": item}
+
+    @app.get("/search/")
+    async def search(
+        q: Annotated[
+            str,
+            Query(openapi_examples={"short": {"summary": "One word", "value": "pen"}}),
+        ],
+    ) -> str:
+        return q
+
+    @app.post("/note/")
+    async def note(
+        text: Annotated[str, Body(embed=True, openapi_examples={"hi": {"value": "hello"}})],
+        secret: Annotated[str, Body(embed=True, include_in_schema=False)] = "",
+    ) -> str:
+        return text + secret
+
+    return app
+
+
+@pytest.fixture(scope="module")
+def options_client() -> TestClient:
+    return TestClient(marker_options_app())
+
+
+@pytest.fixture(scope="module")
+def options_document(options_client: TestClient) -> dict[str, Any]:
+    document: dict[str, Any] = options_client.get("/openapi.json").json()
+    validate(document)
+    return document
+
+
+def _parameters(document: dict[str, Any], path: str, method: str) -> dict[str, Any]:
+    return {p["name"]: p for p in document["paths"][path][method]["parameters"]}
+
+
+def test_title_goes_into_the_parameter_schema(options_document: dict[str, Any]) -> None:
+    query = _parameters(options_document, "/items/", "get")["q"]
+    assert query["schema"]["title"] == "Query string"
+    path = _parameters(options_document, "/items/{item_id}", "put")["item_id"]
+    assert path["schema"] == {"type": "integer", "title": "The ID of the item to get"}
+
+
+def test_hidden_parameter_is_read_but_not_documented(
+    options_client: TestClient, options_document: dict[str, Any]
+) -> None:
+    assert "hidden_query" not in _parameters(options_document, "/items/", "get")
+    response = options_client.get("/items/?hidden_query=found")
+    assert response.json()["hidden_query"] == "found"
+
+
+def test_hidden_body_field_is_read_but_not_documented(
+    options_client: TestClient, options_document: dict[str, Any]
+) -> None:
+    body = options_document["paths"]["/note/"]["post"]["requestBody"]
+    schema = body["content"]["application/json"]["schema"]
+    assert list(schema["properties"]) == ["text"]
+    assert schema["properties"]["text"]["examples"] == ["hello"]
+    response = options_client.post("/note/", json={"text": "a", "secret": "b"})
+    assert response.json() == "ab"
+
+
+def test_header_without_underscore_conversion(
+    options_client: TestClient, options_document: dict[str, Any]
+) -> None:
+    response = options_client.get(
+        "/items/", headers={"strange_header": "kept", "strange-header": "other", "X-Token": "t"}
+    )
+    assert response.json()["strange"] == "kept"
+    assert response.json()["x"] == "t"
+    names = set(_parameters(options_document, "/items/", "get"))
+    assert {"strange_header", "x-token"} <= names
+
+
+def test_body_openapi_examples_go_on_the_media_type(options_document: dict[str, Any]) -> None:
+    body = options_document["paths"]["/items/{item_id}"]["put"]["requestBody"]
+    assert body["content"]["application/json"]["examples"] == ITEM_EXAMPLES
+
+
+def test_parameter_openapi_examples_go_on_the_parameter(options_document: dict[str, Any]) -> None:
+    query = _parameters(options_document, "/search/", "get")["q"]
+    assert query["examples"] == {"short": {"summary": "One word", "value": "pen"}}
+
+
+@pytest.mark.parametrize(
+    "examples",
+    [["pen"], {"a": "pen"}, {"a": {"valeu": 1}}, {"a": {"value": object()}}],
+    ids=["list", "not-an-example-object", "typo", "not-json"],
+)
+def test_bad_openapi_examples_are_refused_where_written(examples: Any) -> None:
+    with pytest.raises(ConfigurationError, match="openapi_examples"):
+        Query(openapi_examples=examples)
+
+
+@dataclass
+class CommonHeaders:
+    x_tag: str
+
+
+def test_header_model_without_underscore_conversion() -> None:
+    app = CovetPy()
+
+    @app.get("/tags/")
+    async def tags(headers: Annotated[CommonHeaders, Header(convert_underscores=False)]) -> str:
+        return headers.x_tag
+
+    client = TestClient(app)
+    assert client.get("/tags/", headers={"x_tag": "raw"}).json() == "raw"
+    assert client.get("/tags/", headers={"x-tag": "dash"}).status_code == 422
