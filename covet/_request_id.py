@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 
-from covet._types import Scope
+from covet.types import Scope
 
 SCOPE_KEY = "covet.request_id"
 _SAFE_ID = re.compile(rb"[A-Za-z0-9._:-]{1,128}")

@@ -1,13 +1,7 @@
-"""ASGI 3.0 type aliases shared across the package."""
+"""Old name of :mod:`covet.types`, kept so code importing ``covet._types`` keeps working."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
+from covet.types import ASGIApp, Message, RawHeaders, Receive, Scope, Send
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
-RawHeaders = list[tuple[bytes, bytes]]
+__all__ = ["ASGIApp", "Message", "RawHeaders", "Receive", "Scope", "Send"]

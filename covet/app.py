@@ -7,7 +7,6 @@ from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontext
 from typing import Any, Literal, TypeVar
 
 from covet._overrides import DependencyOverrides
-from covet._types import ASGIApp, Message, Receive, Scope, Send
 from covet.concurrency import configure_threadpool
 from covet.container import Container
 from covet.datastructures import State
@@ -29,6 +28,7 @@ from covet.responses import HTMLResponse, JSONResponse, Response
 from covet.routing.router import Router
 from covet.routing.routes import MiddlewareSpec, Route
 from covet.routing.shortcuts import MethodShortcuts
+from covet.types import ASGIApp, Message, Receive, Scope, Send
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -179,15 +179,28 @@ class CovetPy(MethodShortcuts):
         tags: Iterable[str] = (),
         middleware: Sequence[MiddlewareSpec] = (),
         dependencies: Sequence[Depends] = (),
+        opt: Mapping[str, Any] | None = None,
     ) -> None:
-        """Add a router's routes (with an extra prefix, tags, middleware, dependencies)."""
+        """Add a router's routes (with an extra prefix, tags, middleware, dependencies, opt)."""
         self.router.include_router(
-            router, prefix=prefix, tags=tags, middleware=middleware, dependencies=dependencies
+            router,
+            prefix=prefix,
+            tags=tags,
+            middleware=middleware,
+            dependencies=dependencies,
+            opt=opt,
         )
 
-    def mount(self, path: str, app: ASGIApp, *, name: str | None = None) -> None:
+    def mount(
+        self,
+        path: str,
+        app: ASGIApp,
+        *,
+        name: str | None = None,
+        opt: Mapping[str, Any] | None = None,
+    ) -> None:
         """Serve an ASGI app under ``path``; a mounted CovetPy app's lifespan runs with ours."""
-        self.router.mount(path, app, name=name)
+        self.router.mount(path, app, name=name, opt=opt)
         if isinstance(app, CovetPy):
             self._mounted_apps.append(app)
 

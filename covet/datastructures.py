@@ -7,7 +7,7 @@ from typing import Any, TypeVar, overload
 from urllib.parse import SplitResult, urlencode, urlsplit
 
 from covet._parsers.query import parse_query_string
-from covet._types import RawHeaders, Scope
+from covet.types import RawHeaders, Scope
 
 _T = TypeVar("_T")
 _UNSAFE_HEADER_CHARS = frozenset("\r\n\x00")

@@ -10,8 +10,8 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from typing import Any, TypeVar
 
-from covet._types import Receive, Scope, Send
 from covet.exceptions import ConfigurationError
+from covet.types import Receive, Scope, Send
 
 logger = logging.getLogger("covet.lifespan")
 

@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from covet._parsers.cookies import parse_cookie_header
 from covet._parsers.json import parse_json
-from covet._types import Message, Receive, Scope
 from covet.datastructures import URL, Headers, QueryParams, State, first_header
 from covet.exceptions import BadRequestError, ClientDisconnectError, HTTPException
 from covet.limits import DEFAULT_LIMITS, Limits
+from covet.types import Message, Receive, Scope
 
 if TYPE_CHECKING:
     from covet.forms import FormData

@@ -8,10 +8,10 @@ from typing import Any, Literal, NoReturn
 
 from covet import _json
 from covet._parsers.json import parse_json
-from covet._types import Message, Receive, Scope, Send
 from covet.datastructures import _encode_name, _encode_value
 from covet.exceptions import HTTPException, WebSocketDisconnect
 from covet.requests import HTTPConnection
+from covet.types import Message, Receive, Scope, Send
 
 
 class WebSocketState(enum.Enum):

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from covet import CovetPy, Limits, Request
-from covet._types import Message
 from covet.exceptions import ClientDisconnectError
 from covet.testing import TestClient
+from covet.types import Message
 
 
 def echo_app(**kwargs: Any) -> CovetPy:

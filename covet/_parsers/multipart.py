@@ -28,9 +28,9 @@ from typing import Protocol, TypeAlias
 from urllib.parse import unquote_to_bytes
 
 from covet._optional import require
-from covet._types import RawHeaders
 from covet.exceptions import BadRequestError, HTTPException
 from covet.limits import Limits
+from covet.types import RawHeaders
 
 MAX_BOUNDARY_LENGTH = 256
 """Longest accepted boundary (python-multipart's ceiling; RFC 2046 asks for at most 70)."""

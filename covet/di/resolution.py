@@ -9,7 +9,6 @@ from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack
 from typing import Any
 
-from covet._types import Message, Receive, Scope, Send
 from covet.background import BackgroundTasks
 from covet.concurrency import run_in_threadpool
 from covet.di.binding import BoundParameter, bind
@@ -17,6 +16,7 @@ from covet.di.plan import DependencyNode, PathValue, PlanEntry, Source
 from covet.exceptions import ConfigurationError
 from covet.requests import HTTPConnection
 from covet.responses.base import Response
+from covet.types import Message, Receive, Scope, Send
 from covet.validation import RequestValidationError, ValidationError, ValidationIssue
 
 # The value of a dependency not called because the request failed validation.

@@ -6,7 +6,7 @@ import logging
 import time
 
 from covet._request_id import request_id
-from covet._types import ASGIApp, Message, Receive, Scope, Send
+from covet.types import ASGIApp, Message, Receive, Scope, Send
 
 logger = logging.getLogger("covet.access")
 

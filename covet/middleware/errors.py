@@ -10,7 +10,6 @@ from typing import Any
 from urllib.parse import quote
 
 from covet._request_id import request_id
-from covet._types import ASGIApp, Message, Receive, Scope, Send
 from covet.concurrency import run_in_threadpool
 from covet.encoders import jsonable_encoder
 from covet.exceptions import (
@@ -22,6 +21,7 @@ from covet.exceptions import (
 from covet.requests import Request
 from covet.responses.base import JSONResponse, Response
 from covet.responses.problem import ProblemResponse
+from covet.types import ASGIApp, Message, Receive, Scope, Send
 from covet.validation import NO_INPUT, RequestValidationError, ValidationIssue
 
 logger = logging.getLogger("covet.error")

@@ -36,10 +36,10 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Generator
 from typing import Any
 
-from covet._types import ASGIApp, Message, Receive, Scope, Send
 from covet.exceptions import CovetError
 from covet.requests import Request
 from covet.responses.base import Response
+from covet.types import ASGIApp, Message, Receive, Scope, Send
 
 CallNext = Callable[[Request], Awaitable[Response]]
 DispatchFunction = Callable[[Request, CallNext], Awaitable[Response]]

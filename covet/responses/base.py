@@ -11,9 +11,9 @@ from typing import Any, Literal
 from urllib.parse import quote
 
 from covet import _json
-from covet._types import RawHeaders, Receive, Scope, Send
 from covet.background import BackgroundTask
 from covet.datastructures import MutableHeaders, _encode_name, _encode_value
+from covet.types import RawHeaders, Receive, Scope, Send
 
 _BYTES_TYPES = (bytes, bytearray, memoryview)
 # Statuses that must not carry a body besides 1xx (RFC 9110 §6.4.1, §15.3.5, §15.3.6, §15.4.5).

@@ -16,11 +16,11 @@ from enum import Enum
 from typing import BinaryIO
 from urllib.parse import quote
 
-from covet._types import Message, RawHeaders, Receive, Scope, Send
 from covet.background import BackgroundTask
 from covet.concurrency import run_in_threadpool
 from covet.datastructures import _is_token
 from covet.responses.base import Response, bodiless_headers, has_no_content
+from covet.types import Message, RawHeaders, Receive, Scope, Send
 
 # Headers this response computes itself; a 304 or 416 drops the ones describing a body.
 _BODY_HEADERS = frozenset({b"content-length", b"content-type", b"content-range"})

@@ -6,10 +6,10 @@ import asyncio
 from collections.abc import AsyncIterable, Iterable, Mapping
 from typing import Any
 
-from covet._types import Receive, Scope, Send
 from covet.background import BackgroundTask
 from covet.concurrency import iterate_in_threadpool
 from covet.responses.base import Response, has_no_content
+from covet.types import Receive, Scope, Send
 
 ContentStream = AsyncIterable[str | bytes] | Iterable[str | bytes]
 

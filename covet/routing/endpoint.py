@@ -11,7 +11,6 @@ from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack
 from typing import Any
 
-from covet._types import ASGIApp, Receive, Scope, Send
 from covet.concurrency import run_in_threadpool
 from covet.di.plan import ConnectionKind, DependencyNode, Plan, PlanContext, PlanEntry, Source
 from covet.di.planner import Overrides, plan_handler
@@ -26,6 +25,7 @@ from covet.routing.json_body import compile_json_body
 from covet.routing.response_model import plan_response
 from covet.routing.results import Serializer, response_messages, send_result
 from covet.routing.routes import BaseRoute, Route, WebSocketRoute
+from covet.types import ASGIApp, Receive, Scope, Send
 from covet.websockets import WebSocket
 
 

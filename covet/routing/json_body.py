@@ -14,13 +14,13 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from covet._parsers.json import parse_json
-from covet._types import ASGIApp, Receive, Scope, Send
 from covet.di.binding import BoundParameter
 from covet.limits import Limits
 from covet.params import REQUIRED
 from covet.requests import receive_body, require_json_media, too_large
 from covet.responses.base import Response
 from covet.routing.results import Serializer, response_messages
+from covet.types import ASGIApp, Receive, Scope, Send
 from covet.validation import RequestValidationError, ValidationError, ValidationIssue
 
 

@@ -6,9 +6,9 @@ from collections.abc import Callable
 from typing import Any
 
 from covet import _json
-from covet._types import Message, Receive, Scope, Send
 from covet.background import BackgroundTask
 from covet.responses.base import Response, bodiless_headers, has_no_content
+from covet.types import Message, Receive, Scope, Send
 
 _JSON_HEADER = (b"content-type", b"application/json")
 Serializer = Callable[[Any], Any]

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, TypeVar
 from urllib.parse import quote, unquote_to_bytes
 
-from covet._types import ASGIApp, Receive, Scope, Send
 from covet.di.planner import Overrides
 from covet.exceptions import (
     BadRequestError,
@@ -26,6 +25,7 @@ from covet.routing.endpoint import compile_http, compile_websocket
 from covet.routing.routes import BaseRoute, MiddlewareSpec, Mount, Route, WebSocketRoute
 from covet.routing.shortcuts import MethodShortcuts
 from covet.routing.trie import Trie
+from covet.types import ASGIApp, Receive, Scope, Send
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 _BAD_PERCENT = re.compile(rb"%(?![0-9A-Fa-f]{2})")
@@ -49,7 +49,16 @@ ROUTE_OPTIONS = frozenset(
     }
 )
 _ROUTE_PARAMETERS = frozenset(
-    {"methods", "name", "status_code", "middleware", "tags", "include_in_schema", "max_body_size"}
+    {
+        "methods",
+        "name",
+        "status_code",
+        "middleware",
+        "tags",
+        "include_in_schema",
+        "max_body_size",
+        "opt",
+    }
 )
 
 
@@ -112,6 +121,8 @@ class Router(MethodShortcuts):
         on_shutdown: Callables run at shutdown (after the lifespans), as in FastAPI.
         redirect_slashes: Redirect ``/path/`` to ``/path`` (and back) when only the other
             form exists.
+        opt: Open per-route settings merged into each of this router's routes (a route's
+            own ``opt`` wins); middleware read them from ``scope["route"].opt``.
     """
 
     def __init__(
@@ -126,6 +137,7 @@ class Router(MethodShortcuts):
         redirect_slashes: bool = True,
         redirect_status: int = 307,
         dependencies: Sequence[Depends] = (),
+        opt: Mapping[str, Any] | None = None,
     ) -> None:
         if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
             raise ConfigurationError(
@@ -137,6 +149,7 @@ class Router(MethodShortcuts):
         self.dependencies = list(dependencies)
         self.tags = list(tags)
         self.middleware = list(middleware)
+        self.opt = dict(opt or {})
         self.lifespans: list[Lifespan] = [lifespan] if lifespan is not None else []
         self.on_startup: list[Hook] = list(on_startup)
         self.on_shutdown: list[Hook] = list(on_shutdown)
@@ -172,6 +185,7 @@ class Router(MethodShortcuts):
         tags: Iterable[str] = (),
         include_in_schema: bool = True,
         max_body_size: int | None = None,
+        opt: Mapping[str, Any] | None = None,
         **options: Any,
     ) -> Callable[[_F], _F]:
         """Register the decorated function for ``methods`` on ``path``.
@@ -188,6 +202,8 @@ class Router(MethodShortcuts):
             include_in_schema: ``False`` leaves the route out of the OpenAPI document.
             max_body_size: This route's request-body limit in bytes, instead of the app's
                 ``Limits.max_body_size``.
+            opt: Open settings for middleware and subsystems (``{"rate_limit": "10/s"}``),
+                over the router's; read from ``scope["route"].opt`` after matching.
             **options: The other options, each also accepted by ``get``/``post``/...:
                 ``response_model`` (the result's shape; ``None`` turns the return
                 annotation's filtering off), ``dependencies`` (``Depends(...)`` run for their
@@ -213,6 +229,7 @@ class Router(MethodShortcuts):
                     include_in_schema=include_in_schema,
                     max_body_size=max_body_size,
                     options=_with_dependencies(options, self.dependencies),
+                    opt={**self.opt, **(opt or {})},
                 )
             )
             return func
@@ -225,8 +242,9 @@ class Router(MethodShortcuts):
         *,
         name: str | None = None,
         middleware: Sequence[MiddlewareSpec] = (),
+        opt: Mapping[str, Any] | None = None,
     ) -> Callable[[_F], _F]:
-        """Register a WebSocket handler on ``path``."""
+        """Register a WebSocket handler on ``path`` (``opt`` as for :meth:`route`)."""
 
         def decorator(func: _F) -> _F:
             self.add_route(
@@ -236,15 +254,23 @@ class Router(MethodShortcuts):
                     name=name,
                     middleware=[*self.middleware, *middleware],
                     tags=self.tags,
+                    opt={**self.opt, **(opt or {})},
                 )
             )
             return func
 
         return decorator
 
-    def mount(self, path: str, app: ASGIApp, *, name: str | None = None) -> None:
-        """Serve another ASGI application under ``path``."""
-        mount = Mount(self.prefix + path, app, name=name)
+    def mount(
+        self,
+        path: str,
+        app: ASGIApp,
+        *,
+        name: str | None = None,
+        opt: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Serve another ASGI application under ``path`` (``opt`` as for :meth:`route`)."""
+        mount = Mount(self.prefix + path, app, name=name, opt={**self.opt, **(opt or {})})
         for existing in self.mounts:
             if existing.path == mount.path:
                 raise RouteConflictError(f"Two applications are mounted at {mount.path!r}.")
@@ -260,14 +286,19 @@ class Router(MethodShortcuts):
         tags: Iterable[str] = (),
         middleware: Sequence[MiddlewareSpec] = (),
         dependencies: Sequence[Depends] = (),
+        opt: Mapping[str, Any] | None = None,
     ) -> None:
-        """Copy ``router``'s routes, mounts and lifespans into this router."""
+        """Copy ``router``'s routes, mounts and lifespans into this router.
+
+        ``opt`` is merged into every included route's, under the route's own settings.
+        """
         if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
             raise ConfigurationError(
                 f"Include prefix {prefix!r} must start with '/' and not end with '/'."
             )
         extra_prefix = self.prefix + prefix
         extra_middleware = [*self.middleware, *middleware]
+        extra_opt = {**self.opt, **(opt or {})}
         for route in router.routes:
             self.add_route(
                 _copy_route(
@@ -276,10 +307,13 @@ class Router(MethodShortcuts):
                     [*self.tags, *tags],
                     extra_middleware,
                     [*self.dependencies, *dependencies],
+                    extra_opt,
                 )
             )
         for mount in router.mounts:
-            self.mount(prefix + mount.path, mount.app, name=mount.name)
+            self.mount(
+                prefix + mount.path, mount.app, name=mount.name, opt={**extra_opt, **mount.opt}
+            )
         self.lifespans.extend(router.lifespans)
         self.on_startup.extend(router.on_startup)
         self.on_shutdown.extend(router.on_shutdown)
@@ -408,6 +442,8 @@ class Router(MethodShortcuts):
             route = found[0].methods.get(scope["method"])
             if route is not None:
                 scope["path_params"] = found[1]
+                # PERF: route identity for middleware costs this one dict store.
+                scope["route"] = route
                 return route.app  # type: ignore[return-value]
         return self._dispatch_fallback
 
@@ -424,10 +460,14 @@ class Router(MethodShortcuts):
             route = table.lookup(method)
             if route is not None:
                 scope["path_params"] = params
+                scope["route"] = route
                 await route.app(scope, receive, send)  # type: ignore[misc]
                 return
         http_tables = [table for table, _ in candidates if table.methods]
         if http_tables:
+            # The path exists, the method does not: the 405 (or OPTIONS) is labelled by
+            # the best-matching template's first route, as middleware expect.
+            scope["route"] = next(iter(http_tables[0].methods.values()))
             allow = _merge_allow(http_tables)
             if method == "OPTIONS":
                 await Response(status_code=204, headers={"Allow": allow})(scope, receive, send)
@@ -448,6 +488,7 @@ class Router(MethodShortcuts):
         for table, params in self._trie.match_all(path):
             if table.websocket is not None:
                 scope["path_params"] = params
+                scope["route"] = table.websocket
                 await table.websocket.app(scope, receive, send)  # type: ignore[misc]
                 return
         mount = self._find_mount(path)
@@ -464,6 +505,8 @@ class Router(MethodShortcuts):
 
     async def _call_mount(self, mount: Mount, scope: Scope, receive: Receive, send: Send) -> None:
         child = dict(scope)
+        # Set after the copy: inside, a mounted app's own match (or none) is the route.
+        scope["route"] = mount
         child["root_path"] = scope.get("root_path", "") + mount.path
         child["path_params"] = {}
         await mount.app(child, receive, send)
@@ -526,9 +569,11 @@ def _copy_route(
     tags: list[str],
     middleware: list[MiddlewareSpec],
     dependencies: Sequence[Depends] = (),
+    opt: Mapping[str, Any] | None = None,
 ) -> BaseRoute:
     common: dict[str, Any] = {
         "name": route.name,
+        "opt": {**(opt or {}), **route.opt},
         "middleware": [*middleware, *route.middleware],
         "tags": [*tags, *(t for t in route.tags if t not in tags)],
     }

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from covet._types import ASGIApp
 from covet.exceptions import ConfigurationError
 from covet.routing.patterns import PathTemplate, compile_path
+from covet.types import ASGIApp
 
 if TYPE_CHECKING:
     from covet.di.plan import Plan
@@ -15,11 +16,23 @@ if TYPE_CHECKING:
 MiddlewareSpec = tuple[Callable[..., ASGIApp], dict[str, Any]]
 """A middleware class (or factory) and the keyword options it is built with."""
 
-HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"})
+_NO_METHODS: frozenset[str] = frozenset()
+
+
+def frozen_opt(opt: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    """A read-only copy of a route's ``opt`` mapping (middleware read it, never change it)."""
+    return MappingProxyType(dict(opt or {}))
 
 
 class BaseRoute:
-    """What HTTP and WebSocket routes share: a compiled path, a handler and middleware."""
+    """What HTTP and WebSocket routes share: a compiled path, a handler and middleware.
+
+    After matching, the router stores the route in ``scope["route"]``, so middleware can
+    read its identity: ``path`` (the template, e.g. ``/users/{user_id:int}``), ``name``,
+    ``methods`` and ``opt``, the open mapping of per-route settings given as ``opt=``.
+    """
+
+    methods: frozenset[str] = _NO_METHODS
 
     def __init__(
         self,
@@ -31,6 +44,7 @@ class BaseRoute:
         tags: Iterable[str] = (),
         include_in_schema: bool = True,
         options: dict[str, Any] | None = None,
+        opt: Mapping[str, Any] | None = None,
         system: bool = False,
     ) -> None:
         self.path = path
@@ -47,6 +61,8 @@ class BaseRoute:
         self.system = system
         # Extra declaration options kept for subsystems that read routes (OpenAPI, ...).
         self.options = dict(options or {})
+        # Open settings for middleware and subsystems (rate limits, auth, CSRF exemptions).
+        self.opt = frozen_opt(opt)
         # Set when the application compiles its routes at start-up.
         self.app: ASGIApp | None = None
         # The Depends(..., scope="app") providers the handler needs at any depth, in order;
@@ -118,10 +134,21 @@ class Mount:
     """An ASGI application served under a path prefix.
 
     The mounted app sees ``root_path`` extended by the prefix and the full ``path``, as the
-    ASGI spec describes, so it can route on ``path[len(root_path):]``.
+    ASGI spec describes, so it can route on ``path[len(root_path):]``. The mount is the
+    parent's ``scope["route"]`` for the requests it serves (a mounted CovetPy app sets its
+    own route in the scope it receives).
     """
 
-    def __init__(self, path: str, app: ASGIApp, *, name: str | None = None) -> None:
+    methods: frozenset[str] = _NO_METHODS
+
+    def __init__(
+        self,
+        path: str,
+        app: ASGIApp,
+        *,
+        name: str | None = None,
+        opt: Mapping[str, Any] | None = None,
+    ) -> None:
         if not path.startswith("/") or "{" in path:
             raise ConfigurationError(
                 f"Mount path {path!r} must be a static path starting with '/'."
@@ -129,6 +156,7 @@ class Mount:
         self.path = path.rstrip("/")
         self.app = app
         self.name = name
+        self.opt = frozen_opt(opt)
 
     def matches(self, path: str) -> bool:
         """Whether ``path`` is the prefix itself or lies under it."""

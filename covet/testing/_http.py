@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator
 
 import httpx
 
-from covet._types import ASGIApp, Message, RawHeaders, Scope
 from covet.testing.exceptions import ASGIProtocolError
+from covet.types import ASGIApp, Message, RawHeaders, Scope
 
 _HTTP_1_1 = {"http_version": b"HTTP/1.1"}
 

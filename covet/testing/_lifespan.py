@@ -6,8 +6,8 @@ import asyncio
 import logging
 from typing import Any
 
-from covet._types import ASGIApp, Message
 from covet.testing.exceptions import ASGIProtocolError, LifespanError
+from covet.types import ASGIApp, Message
 
 logger = logging.getLogger("covet.testing")
 

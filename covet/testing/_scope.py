@@ -9,7 +9,7 @@ from urllib.parse import quote, unquote
 
 import httpx
 
-from covet._types import RawHeaders, Scope
+from covet.types import RawHeaders, Scope
 
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 _WEBSOCKET_SCHEMES = {"http": "ws", "https": "wss", "ws": "ws", "wss": "wss"}

@@ -7,11 +7,11 @@ from typing import Any
 
 import httpx
 
-from covet._types import ASGIApp
 from covet.testing._http import run_http
 from covet.testing._lifespan import Lifespan
 from covet.testing._scope import ConnectionInfo, http_scope, websocket_scope
 from covet.testing.websocket import AsyncWebSocketTestSession
+from covet.types import ASGIApp
 
 
 class ASGIServer:

@@ -10,7 +10,6 @@ from typing import Self
 
 import httpx
 
-from covet._types import ASGIApp
 from covet.testing._portal import Portal
 from covet.testing._scope import ConnectionInfo
 from covet.testing._server import ASGIServer
@@ -20,6 +19,7 @@ from covet.testing.websocket import (
     WebSocketTestSession,
     upgrade_headers,
 )
+from covet.types import ASGIApp
 
 _DEFAULT_HEADERS = {"user-agent": "testclient"}
 

@@ -9,10 +9,10 @@ from typing import Any, Literal
 
 import httpx
 
-from covet._types import ASGIApp, Message, RawHeaders, Scope
 from covet.exceptions import WebSocketDisconnect
 from covet.testing._portal import Portal
 from covet.testing.exceptions import ASGIProtocolError, WebSocketRejectedError
+from covet.types import ASGIApp, Message, RawHeaders, Scope
 
 JSONMode = Literal["text", "binary"]
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from covet import CovetPy, Limits, Request
-from covet._types import Message, Scope
+from covet.types import Message, Scope
 
 BODY_LIMIT = 4096
 

@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
-from covet._types import ASGIApp as App
-from covet._types import Message, Receive, Scope, Send
 from covet.background import BackgroundTask
 from covet.middleware.functional import FunctionMiddleware, ResponseDiscardedError
 from covet.requests import Request
 from covet.responses import PlainTextResponse, Response, StreamingResponse
+from covet.types import ASGIApp as App
+from covet.types import Message, Receive, Scope, Send
 
 CallNext = Callable[[Request], Awaitable[Response]]
 

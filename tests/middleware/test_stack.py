@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from covet import CovetPy, Request, Response, Router, StreamingResponse
-from covet._types import ASGIApp, Message, Receive, Scope, Send
 from covet.testing import TestClient
+from covet.types import ASGIApp, Message, Receive, Scope, Send
 
 
 class Tag:

@@ -22,8 +22,8 @@ from covet import (
     Response,
     StreamingResponse,
 )
-from covet._types import Message
 from covet.testing import TestClient
+from covet.types import Message
 
 
 class Color(Enum):

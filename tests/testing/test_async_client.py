@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from covet._types import ASGIApp, Message, Receive, Scope, Send
 from covet.testing import ASGIProtocolError, AsyncTestClient
+from covet.types import ASGIApp, Message, Receive, Scope, Send
 
 
 def http_only(app: ASGIApp) -> ASGIApp:

@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
-from covet._types import ASGIApp, Message, Receive, Scope, Send
 from covet.testing import ASGIProtocolError, TestClient
+from covet.types import ASGIApp, Message, Receive, Scope, Send
 
 
 def http_only(app: ASGIApp) -> ASGIApp:

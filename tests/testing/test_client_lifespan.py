@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from covet._types import Receive, Scope, Send
 from covet.testing import AsyncTestClient, LifespanError, TestClient
+from covet.types import Receive, Scope, Send
 
 
 def lifespan_app(events: list[str], **startup_state: Any) -> Any:

@@ -7,7 +7,6 @@ import json
 
 import pytest
 
-from covet._types import ASGIApp, Receive, Scope, Send
 from covet.exceptions import WebSocketDisconnect
 from covet.testing import (
     ASGIProtocolError,
@@ -15,6 +14,7 @@ from covet.testing import (
     TestClient,
     WebSocketRejectedError,
 )
+from covet.types import ASGIApp, Receive, Scope, Send
 
 
 def websocket_only(app: ASGIApp) -> ASGIApp:

@@ -8,9 +8,9 @@ import sys
 import httpx
 
 import covet.testing
-from covet._types import Receive, Scope, Send
 from covet.exceptions import CovetError, WebSocketDisconnect
 from covet.testing import TestClient
+from covet.types import Receive, Scope, Send
 
 
 def test_all_names_are_exported() -> None:
