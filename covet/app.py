@@ -163,7 +163,8 @@ class CovetPy(MethodShortcuts):
         Takes the options of :meth:`Router.route <covet.routing.Router.route>`:
         ``status_code``, ``response_model``, ``tags``, ``dependencies``, ``summary``,
         ``description``, ``response_description``, ``responses``, ``operation_id``,
-        ``deprecated``, ``name``, ``middleware``, ``include_in_schema``, ``max_body_size``.
+        ``deprecated``, ``name``, ``middleware``, ``include_in_schema``, ``max_body_size``,
+        ``opt`` (per-route settings middleware read from ``scope["route"].opt``).
         """
         return self.router.route(path, methods=methods, **kwargs)
 

@@ -28,7 +28,7 @@ class MethodShortcuts(abc.ABC):
         Options (see :meth:`route`): ``status_code``, ``response_model``, ``tags``,
         ``dependencies``, ``summary``, ``description``, ``response_description``, ``responses``,
         ``operation_id``, ``deprecated``, ``name``, ``middleware``, ``include_in_schema``,
-        ``max_body_size``.
+        ``max_body_size``, ``opt``.
         """
         return self.route(path, methods=("GET",), **kwargs)
 
@@ -38,7 +38,7 @@ class MethodShortcuts(abc.ABC):
         Options (see :meth:`route`): ``status_code``, ``response_model``, ``tags``,
         ``dependencies``, ``summary``, ``description``, ``response_description``, ``responses``,
         ``operation_id``, ``deprecated``, ``name``, ``middleware``, ``include_in_schema``,
-        ``max_body_size``.
+        ``max_body_size``, ``opt``.
         """
         return self.route(path, methods=("POST",), **kwargs)
 
@@ -48,7 +48,7 @@ class MethodShortcuts(abc.ABC):
         Options (see :meth:`route`): ``status_code``, ``response_model``, ``tags``,
         ``dependencies``, ``summary``, ``description``, ``response_description``, ``responses``,
         ``operation_id``, ``deprecated``, ``name``, ``middleware``, ``include_in_schema``,
-        ``max_body_size``.
+        ``max_body_size``, ``opt``.
         """
         return self.route(path, methods=("PUT",), **kwargs)
 
@@ -58,7 +58,7 @@ class MethodShortcuts(abc.ABC):
         Options (see :meth:`route`): ``status_code``, ``response_model``, ``tags``,
         ``dependencies``, ``summary``, ``description``, ``response_description``, ``responses``,
         ``operation_id``, ``deprecated``, ``name``, ``middleware``, ``include_in_schema``,
-        ``max_body_size``.
+        ``max_body_size``, ``opt``.
         """
         return self.route(path, methods=("PATCH",), **kwargs)
 
@@ -68,7 +68,7 @@ class MethodShortcuts(abc.ABC):
         Options (see :meth:`route`): ``status_code``, ``response_model``, ``tags``,
         ``dependencies``, ``summary``, ``description``, ``response_description``, ``responses``,
         ``operation_id``, ``deprecated``, ``name``, ``middleware``, ``include_in_schema``,
-        ``max_body_size``.
+        ``max_body_size``, ``opt``.
         """
         return self.route(path, methods=("DELETE",), **kwargs)
 
@@ -78,7 +78,7 @@ class MethodShortcuts(abc.ABC):
         Options (see :meth:`route`): ``status_code``, ``response_model``, ``tags``,
         ``dependencies``, ``summary``, ``description``, ``response_description``, ``responses``,
         ``operation_id``, ``deprecated``, ``name``, ``middleware``, ``include_in_schema``,
-        ``max_body_size``.
+        ``max_body_size``, ``opt``.
         """
         return self.route(path, methods=("HEAD",), **kwargs)
 
@@ -88,6 +88,6 @@ class MethodShortcuts(abc.ABC):
         Options (see :meth:`route`): ``status_code``, ``response_model``, ``tags``,
         ``dependencies``, ``summary``, ``description``, ``response_description``, ``responses``,
         ``operation_id``, ``deprecated``, ``name``, ``middleware``, ``include_in_schema``,
-        ``max_body_size``.
+        ``max_body_size``, ``opt``.
         """
         return self.route(path, methods=("OPTIONS",), **kwargs)
