@@ -1,14 +1,17 @@
 """Every ```python block of the documentation site runs, and its asserts hold.
 
 Each block is a complete small program (it builds an app and checks it with ``TestClient``),
-run as a module of its own; a block written as a pytest module has its ``test_*`` functions
-called. A block may be left out only when it cannot run, by putting
-``<!-- no-test: why -->`` on the line before its fence; the reason is required.
+run as a module of its own; a block written as a pytest module (it defines ``test_*``
+functions) is run by pytest, in a subprocess, as a user would run it. A block may be left out
+only when it cannot run, by putting ``<!-- no-test: why -->`` on the line before its fence;
+the reason is required.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,24 +56,38 @@ ALL = [sample for page in sorted(DOCS.rglob("*.md")) for sample in samples(page)
 
 def test_every_page_is_searched() -> None:
     pages = {sample.page.name for sample in ALL}
-    assert {"index.md"} <= pages
+    assert {"index.md", "tutorial.md"} <= pages
     for page in DOCS.rglob("*.md"):  # a fence this module would not see
         assert not re.search(r"^[ \t]+```python", page.read_text(encoding="utf-8"), re.M), page
 
 
 @pytest.mark.parametrize("sample", ALL, ids=lambda sample: sample.id)
-def test_sample_runs(sample: Sample, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_sample_runs(sample: Sample, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     if sample.skip:
         pytest.skip(sample.skip)
+    if re.search(r"^(async )?def test_", sample.source, re.MULTILINE):
+        run_with_pytest(sample, tmp_path)
+        return
     module = ModuleType(f"docs_sample_{abs(hash(sample.id))}")
     module.__file__ = str(sample.page)
     monkeypatch.setitem(sys.modules, module.__name__, module)  # dataclasses look it up
     # Blank lines before the block keep tracebacks pointing at the page's own line numbers.
     code = compile("\n" * sample.line + sample.source, str(sample.page), "exec")
     exec(code, module.__dict__)
-    for name, test in list(vars(module).items()):
-        if name.startswith("test_") and callable(test):
-            test()
+
+
+def run_with_pytest(sample: Sample, folder: Path) -> None:
+    """Run ``sample`` as the pytest module ``test_sample.py``; every test in it must pass."""
+    (folder / "test_sample.py").write_text("\n" * sample.line + sample.source, encoding="utf-8")
+    command = [sys.executable, "-m", "pytest", "-q", "-W", "error", "-p", "no:cacheprovider"]
+    # Only the plugin the async samples use: loading every installed one takes seconds.
+    command += ["-p", "anyio.pytest_plugin", "test_sample.py"]
+    environment = {**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+    done = subprocess.run(
+        command, cwd=folder, env=environment, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, f"{sample.id}:\n{done.stdout}{done.stderr}"
+    assert " passed" in done.stdout
 
 
 ROUTE_DECORATORS = [
