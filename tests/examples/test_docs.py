@@ -9,6 +9,7 @@ the reason is required.
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
 import subprocess
@@ -88,6 +89,39 @@ def run_with_pytest(sample: Sample, folder: Path) -> None:
     )
     assert done.returncode == 0, f"{sample.id}:\n{done.stdout}{done.stderr}"
     assert " passed" in done.stdout
+
+
+LOGGERS = {"covet.access", "covet.error"}
+
+
+def test_code_the_pages_name_exists() -> None:
+    """``covet.x.y.name`` and ``covet/x/y.py`` in backticks name real code (request-flow.md)."""
+    root = DOCS.parent
+    missing = []
+    for page in sorted(DOCS.rglob("*.md")):
+        text = page.read_text(encoding="utf-8")
+        for path in re.findall(r"`(covet/[\w/]+\.py)`", text):
+            if not (root / path).is_file():
+                missing.append(f"{page.name}: {path}")
+        for dotted in re.findall(r"`(covet(?:\.\w+)+)", text):
+            if dotted not in LOGGERS and not _resolves(dotted):
+                missing.append(f"{page.name}: {dotted}")
+    assert missing == [], "\n".join(missing)
+
+
+def _resolves(dotted: str) -> bool:
+    parts = dotted.split(".")
+    for cut in range(len(parts), 0, -1):
+        try:
+            found: object = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            continue
+        for name in parts[cut:]:
+            if not hasattr(found, name):
+                return False
+            found = getattr(found, name)
+        return True
+    return False
 
 
 ROUTE_DECORATORS = [
