@@ -15,6 +15,7 @@ from covet.exceptions import ConfigurationError
 from covet.lifespan import (
     Hook,
     LifespanFactory,
+    ShutdownSignal,
     hooks_context,
     on_event_decorator,
     run_all,
@@ -64,6 +65,11 @@ class CovetPy(MethodShortcuts):
         servers: The OpenAPI ``servers`` list, as in FastAPI (``[{"url": "https://api.example.com",
             "description": "..."}]``). Without it, the served document names the request's
             ``root_path`` (set by mounting or the server) as its server.
+
+    Attributes:
+        shutting_down: Set when the server starts shutting the app down, before the
+            lifespans exit: ``if request.app.shutting_down:`` or
+            ``await request.app.shutting_down`` (see :class:`~covet.lifespan.ShutdownSignal`).
     """
 
     def __init__(
@@ -116,6 +122,7 @@ class CovetPy(MethodShortcuts):
         self._stack: ASGIApp | None = None
         self._inline_errors: ErrorMiddleware | None = None
         self._lifespan_state: dict[str, Any] | None = None
+        self.shutting_down = ShutdownSignal()
         self._needs_scope_fixup = bool(self.root_path)
         self.title = title
         self.version = version
@@ -278,6 +285,7 @@ class CovetPy(MethodShortcuts):
     async def lifespan_context(self, state: dict[str, Any]) -> AsyncIterator[None]:
         """Run every lifespan of this app, its routers and mounted apps, filling ``state``."""
         self._lifespan_state = state
+        self.shutting_down.reset()
         self.build()
         async with run_all(self, self._lifespan_factories(), state):
             # Requests need the state copied in only when a lifespan produced some.
@@ -289,7 +297,16 @@ class CovetPy(MethodShortcuts):
                 for route in self.router.routes:
                     for node in getattr(route, "app_dependencies", ()):
                         await self.app_dependencies.get(node)
-                yield
+                try:
+                    yield
+                finally:
+                    # First thing on shutdown, before anything set up above is torn down.
+                    self._signal_shutdown()
+
+    def _signal_shutdown(self) -> None:
+        self.shutting_down.set()
+        for sub in self._mounted_apps:
+            sub._signal_shutdown()
 
     @asynccontextmanager
     async def container(self) -> AsyncIterator[Container]:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import inspect
 import logging
 import warnings
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Generator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from typing import Any, TypeVar
 
@@ -18,6 +19,53 @@ logger = logging.getLogger("covet.lifespan")
 LifespanFactory = Callable[[Any], AbstractAsyncContextManager[Any]]
 Hook = Callable[[], Any]
 _F = TypeVar("_F", bound=Callable[..., Any])
+
+
+class ShutdownSignal:
+    """Whether the application is shutting down, for handlers that drain gracefully.
+
+    ``app.shutting_down`` is set when the lifespan receives the server's shutdown event,
+    before any lifespan exits, so a long poll, an SSE stream, a WebSocket loop or a worker
+    started by a lifespan can finish its work::
+
+        if request.app.shutting_down:       # a check in a loop
+            ...
+        await request.app.shutting_down     # or wait for it (e.g. raced with receive())
+
+    uvicorn sends the shutdown event only once open connections have ended (or its
+    ``--timeout-graceful-shutdown`` has passed), so under uvicorn a stream still open at
+    shutdown should end on its own or be bounded by that timeout.
+    """
+
+    __slots__ = ("_event",)
+
+    def __init__(self) -> None:
+        self._event = asyncio.Event()
+
+    def __bool__(self) -> bool:
+        return self._event.is_set()
+
+    def is_set(self) -> bool:
+        """Whether shutdown has begun."""
+        return self._event.is_set()
+
+    async def wait(self) -> None:
+        """Return once shutdown has begun (at once if it already has)."""
+        await self._event.wait()
+
+    def __await__(self) -> Generator[Any, None, None]:
+        return self.wait().__await__()
+
+    def set(self) -> None:
+        """Mark shutdown as begun, waking every waiter (the app's lifespan does this)."""
+        self._event.set()
+
+    def reset(self) -> None:
+        """Start a new serving period (at start-up): a fresh event for the running loop."""
+        self._event = asyncio.Event()
+
+    def __repr__(self) -> str:
+        return f"ShutdownSignal(set={self.is_set()})"
 
 
 def typed_state_key(kind: type) -> str:

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import signal
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from covet import CovetPy, Request, Router
 from covet.testing import TestClient
+from tests.support.servers import answers_http, free_port, running_server
 
 
 @dataclass
@@ -140,3 +145,125 @@ def test_shutdown_runs_even_if_handler_failed() -> None:
     with TestClient(app, raise_server_exceptions=False) as client:
         assert client.get("/").status_code == 500
     assert events == ["closed"]
+
+
+# -- the shutdown signal ----------------------------------------------------------------------
+
+
+def test_shutting_down_is_set_before_the_lifespans_exit() -> None:
+    seen: list[str] = []
+
+    @asynccontextmanager
+    async def lifespan(app: CovetPy) -> AsyncIterator[None]:
+        async def worker() -> None:
+            await app.shutting_down  # a background job draining on shutdown
+            seen.append("worker drained")
+
+        task = asyncio.ensure_future(worker())
+        yield
+        seen.append(f"lifespan exits, signal set: {bool(app.shutting_down)}")
+        await asyncio.wait_for(task, 2)
+        seen.append("lifespan done")
+
+    app = CovetPy(lifespan=lifespan)
+
+    @app.get("/")
+    async def home(request: Request) -> bool:
+        return bool(request.app.shutting_down)
+
+    for _ in range(2):  # a second serving period starts with the signal cleared
+        seen.clear()
+        with TestClient(app) as client:
+            assert client.get("/").json() is False
+        assert seen == ["lifespan exits, signal set: True", "worker drained", "lifespan done"]
+
+
+def test_an_in_flight_long_poll_is_woken_by_the_shutdown() -> None:
+    from covet.testing import AsyncTestClient
+
+    sub = CovetPy()
+
+    @sub.get("/poll")
+    async def sub_poll(request: Request) -> str:
+        await request.app.shutting_down
+        return "sub drained"
+
+    app = CovetPy()
+    app.mount("/sub", sub)
+
+    @app.get("/poll")
+    async def poll(request: Request) -> str:
+        await request.app.shutting_down
+        return "drained"
+
+    async def main() -> list[Any]:
+        # Drive the lifespan as a server does, and send requests while it runs.
+        inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        outbox: list[str] = []
+        started = asyncio.Event()
+
+        async def send(message: dict[str, Any]) -> None:
+            outbox.append(message["type"])
+            if message["type"] == "lifespan.startup.complete":
+                started.set()
+
+        scope = {"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}
+        lifespan = asyncio.ensure_future(app(scope, inbox.get, send))
+        await inbox.put({"type": "lifespan.startup"})
+        await asyncio.wait_for(started.wait(), 2)
+        client = AsyncTestClient(app)
+        polls = [asyncio.ensure_future(client.get(path)) for path in ("/poll", "/sub/poll")]
+        await asyncio.sleep(0.05)
+        assert not any(poll.done() for poll in polls)
+        await inbox.put({"type": "lifespan.shutdown"})
+        responses = await asyncio.wait_for(asyncio.gather(*polls), 2)
+        await lifespan
+        await client.aclose()
+        return [*(r.json() for r in responses), outbox[-1]]
+
+    assert asyncio.run(main()) == ["drained", "sub drained", "lifespan.shutdown.complete"]
+
+
+SHUTDOWN_APP = """
+import asyncio, pathlib
+from contextlib import asynccontextmanager
+from covet import CovetPy
+
+log = pathlib.Path(__file__).with_name("events.log")
+
+@asynccontextmanager
+async def lifespan(app):
+    async def worker():
+        await app.shutting_down
+        log.write_text(log.read_text() + "worker drained\\n")
+
+    task = asyncio.ensure_future(worker())
+    yield
+    await task
+    log.write_text(log.read_text() + "lifespan exited\\n")
+
+app = CovetPy(lifespan=lifespan)
+
+@app.get("/")
+async def home():
+    return "up"
+"""
+
+
+def test_uvicorn_shutdown_sets_the_signal_before_the_lifespan_exits(tmp_path: Path) -> None:
+    pytest.importorskip("uvicorn")
+    log = tmp_path / "events.log"
+    log.write_text("")
+    (tmp_path / "shutdown_app.py").write_text(SHUTDOWN_APP)
+    port = free_port()
+    argv = [sys.executable, "-m", "uvicorn", "shutdown_app:app", "--app-dir", str(tmp_path)]
+    with running_server(
+        [*argv, "--port", str(port)],
+        port=port,
+        log_path=tmp_path / "server.log",
+        ready=answers_http,
+    ) as server:
+        server.send_signal(signal.SIGTERM)
+        # uvicorn re-raises the signal once it has shut down gracefully.
+        assert server.wait(timeout=10) in (0, -signal.SIGTERM)
+    assert log.read_text() == "worker drained\nlifespan exited\n"
