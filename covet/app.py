@@ -171,7 +171,9 @@ class CovetPy(MethodShortcuts):
         ``status_code``, ``response_model``, ``tags``, ``dependencies``, ``summary``,
         ``description``, ``response_description``, ``responses``, ``operation_id``,
         ``deprecated``, ``name``, ``middleware``, ``include_in_schema``, ``max_body_size``,
-        ``opt`` (per-route settings middleware read from ``scope["route"].opt``).
+        ``opt`` (per-route settings middleware read from ``scope["route"].opt``),
+        ``response_model_include``, ``response_model_exclude``, ``response_model_exclude_unset``,
+        ``response_model_exclude_none``, ``response_model_by_alias``.
         """
         return self.router.route(path, methods=methods, **kwargs)
 

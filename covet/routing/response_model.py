@@ -16,6 +16,7 @@ from covet.responses.base import Response
 from covet.routing.routes import BaseRoute
 from covet.validation import compile_serializer
 from covet.validation.models import is_msgspec_struct, is_pydantic_model
+from covet.validation.serialization import DEFAULT_DUMP, DumpOptions
 
 _NO_MODEL: Any = object()
 
@@ -33,23 +34,76 @@ def plan_response(route: BaseRoute) -> Callable[[Any], Any] | None:
     Raises:
         ConfigurationError: the annotation cannot be resolved or serialised.
     """
+    options = dump_options(route)
     model = route.options.get("response_model", _NO_MODEL)
     if model is _NO_MODEL:
         model = return_annotation(route)
     model = _without_responses(model)
     if model in _UNCHECKED or _mentions(model, lambda arg: _is_subclass(arg, Response)):
-        return None
-    if not _contains_model(model):
+        model = None
+    elif not _contains_model(model):
         # Checked only: plain annotations keep the fast path. ``object`` is Any's alias.
         if not _mentions(model, lambda arg: arg is object):
-            _serializer(route, model)
+            _serializer(route, model, options)
+        model = None
+    if model is None:
+        if options != DEFAULT_DUMP:
+            raise ConfigurationError(
+                f"{route.handler_name} (route {route.path!r}) sets response_model_* options "
+                "but has no response model for them to shape: declare response_model= (or a "
+                "return annotation) naming a dataclass, TypedDict, pydantic or msgspec model."
+            )
         return None
-    return _serializer(route, model)
+    return _serializer(route, model, options)
 
 
-def _serializer(route: BaseRoute, model: Any) -> Callable[[Any], Any]:
+_OPTION_PREFIX = "response_model_"
+
+
+def dump_options(route: BaseRoute) -> DumpOptions:
+    """The route's ``response_model_include=`` ... ``response_model_by_alias=`` options.
+
+    Raises:
+        ConfigurationError: an option of the wrong type.
+    """
+    given = {
+        name[len(_OPTION_PREFIX) :]: value
+        for name, value in route.options.items()
+        if name.startswith(_OPTION_PREFIX) and value is not None
+    }
+    where = f"{route.handler_name} (route {route.path!r})"
+    for name in ("include", "exclude"):
+        if name in given:
+            given[name] = _field_names(given[name], f"response_model_{name}", where)
+    for name in ("exclude_unset", "exclude_none", "by_alias"):
+        if name in given and not isinstance(given[name], bool):
+            raise ConfigurationError(
+                f"response_model_{name}={given[name]!r} on {where} must be True or False."
+            )
+    return DumpOptions(**given)
+
+
+def _field_names(value: Any, option: str, where: str) -> frozenset[str]:
+    # FastAPI also takes pydantic's nested form ({"field": {...}}); only the top level is
+    # supported, so a nested spec is refused rather than half applied.
+    if isinstance(value, dict):
+        nested = [key for key, inner in value.items() if inner is not True and inner is not ...]
+        if nested:
+            raise ConfigurationError(
+                f"{option} on {where}: nested field selections ({nested!r}) are not supported; "
+                "give a set of top-level field names."
+            )
+        value = list(value)
+    if isinstance(value, str) or not isinstance(value, set | frozenset | list | tuple):
+        raise ConfigurationError(f"{option}={value!r} on {where} must be a set of field names.")
+    if not all(isinstance(name, str) for name in value):
+        raise ConfigurationError(f"{option}={value!r} on {where} must name fields as strings.")
+    return frozenset(value)
+
+
+def _serializer(route: BaseRoute, model: Any, options: DumpOptions) -> Callable[[Any], Any]:
     try:
-        serializer: Callable[[Any], Any] = compile_serializer(model)
+        serializer: Callable[[Any], Any] = compile_serializer(model, options)
     except TypeError as exc:
         raise ConfigurationError(
             f"Response model of {route.handler_name} (route {route.path!r}): {exc}. Return "

@@ -44,6 +44,11 @@ ROUTE_OPTIONS = frozenset(
         "operation_id",
         "response_description",
         "response_model",
+        "response_model_by_alias",
+        "response_model_exclude",
+        "response_model_exclude_none",
+        "response_model_exclude_unset",
+        "response_model_include",
         "responses",
         "summary",
     }
@@ -206,8 +211,12 @@ class Router(MethodShortcuts):
                 over the router's; read from ``scope["route"].opt`` after matching.
             **options: The other options, each also accepted by ``get``/``post``/...:
                 ``response_model`` (the result's shape; ``None`` turns the return
-                annotation's filtering off), ``dependencies`` (``Depends(...)`` run for their
-                effect, after the router's), ``summary``, ``description`` (default: the
+                annotation's filtering off), ``response_model_include`` and
+                ``response_model_exclude`` (sets of top-level field names),
+                ``response_model_exclude_unset``, ``response_model_exclude_none`` and
+                ``response_model_by_alias`` (as FastAPI's), ``dependencies``
+                (``Depends(...)`` run for their effect, after the router's), ``summary``,
+                ``description`` (default: the
                 docstring), ``response_description``, ``responses`` (more responses for the
                 OpenAPI document, by status code), ``operation_id`` and ``deprecated``.
 

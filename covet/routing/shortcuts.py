@@ -28,7 +28,9 @@ class MethodShortcuts(abc.ABC):
         Options (see :meth:`route`): ``status_code``, ``response_model``, ``tags``,
         ``dependencies``, ``summary``, ``description``, ``response_description``, ``responses``,
         ``operation_id``, ``deprecated``, ``name``, ``middleware``, ``include_in_schema``,
-        ``max_body_size``, ``opt``.
+        ``max_body_size``, ``opt``, ``response_model_include``, ``response_model_exclude``,
+        ``response_model_exclude_unset``, ``response_model_exclude_none``,
+        ``response_model_by_alias``.
         """
         return self.route(path, methods=("GET",), **kwargs)
 
@@ -38,7 +40,9 @@ class MethodShortcuts(abc.ABC):
         Options (see :meth:`route`): ``status_code``, ``response_model``, ``tags``,
         ``dependencies``, ``summary``, ``description``, ``response_description``, ``responses``,
         ``operation_id``, ``deprecated``, ``name``, ``middleware``, ``include_in_schema``,
-        ``max_body_size``, ``opt``.
+        ``max_body_size``, ``opt``, ``response_model_include``, ``response_model_exclude``,
+        ``response_model_exclude_unset``, ``response_model_exclude_none``,
+        ``response_model_by_alias``.
         """
         return self.route(path, methods=("POST",), **kwargs)
 
@@ -48,7 +52,9 @@ class MethodShortcuts(abc.ABC):
         Options (see :meth:`route`): ``status_code``, ``response_model``, ``tags``,
         ``dependencies``, ``summary``, ``description``, ``response_description``, ``responses``,
         ``operation_id``, ``deprecated``, ``name``, ``middleware``, ``include_in_schema``,
-        ``max_body_size``, ``opt``.
+        ``max_body_size``, ``opt``, ``response_model_include``, ``response_model_exclude``,
+        ``response_model_exclude_unset``, ``response_model_exclude_none``,
+        ``response_model_by_alias``.
         """
         return self.route(path, methods=("PUT",), **kwargs)
 
@@ -58,7 +64,9 @@ class MethodShortcuts(abc.ABC):
         Options (see :meth:`route`): ``status_code``, ``response_model``, ``tags``,
         ``dependencies``, ``summary``, ``description``, ``response_description``, ``responses``,
         ``operation_id``, ``deprecated``, ``name``, ``middleware``, ``include_in_schema``,
-        ``max_body_size``, ``opt``.
+        ``max_body_size``, ``opt``, ``response_model_include``, ``response_model_exclude``,
+        ``response_model_exclude_unset``, ``response_model_exclude_none``,
+        ``response_model_by_alias``.
         """
         return self.route(path, methods=("PATCH",), **kwargs)
 
@@ -68,7 +76,9 @@ class MethodShortcuts(abc.ABC):
         Options (see :meth:`route`): ``status_code``, ``response_model``, ``tags``,
         ``dependencies``, ``summary``, ``description``, ``response_description``, ``responses``,
         ``operation_id``, ``deprecated``, ``name``, ``middleware``, ``include_in_schema``,
-        ``max_body_size``, ``opt``.
+        ``max_body_size``, ``opt``, ``response_model_include``, ``response_model_exclude``,
+        ``response_model_exclude_unset``, ``response_model_exclude_none``,
+        ``response_model_by_alias``.
         """
         return self.route(path, methods=("DELETE",), **kwargs)
 
@@ -78,7 +88,9 @@ class MethodShortcuts(abc.ABC):
         Options (see :meth:`route`): ``status_code``, ``response_model``, ``tags``,
         ``dependencies``, ``summary``, ``description``, ``response_description``, ``responses``,
         ``operation_id``, ``deprecated``, ``name``, ``middleware``, ``include_in_schema``,
-        ``max_body_size``, ``opt``.
+        ``max_body_size``, ``opt``, ``response_model_include``, ``response_model_exclude``,
+        ``response_model_exclude_unset``, ``response_model_exclude_none``,
+        ``response_model_by_alias``.
         """
         return self.route(path, methods=("HEAD",), **kwargs)
 
@@ -88,6 +100,8 @@ class MethodShortcuts(abc.ABC):
         Options (see :meth:`route`): ``status_code``, ``response_model``, ``tags``,
         ``dependencies``, ``summary``, ``description``, ``response_description``, ``responses``,
         ``operation_id``, ``deprecated``, ``name``, ``middleware``, ``include_in_schema``,
-        ``max_body_size``, ``opt``.
+        ``max_body_size``, ``opt``, ``response_model_include``, ``response_model_exclude``,
+        ``response_model_exclude_unset``, ``response_model_exclude_none``,
+        ``response_model_by_alias``.
         """
         return self.route(path, methods=("OPTIONS",), **kwargs)

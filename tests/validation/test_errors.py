@@ -114,7 +114,7 @@ class _FakeBaseModel:
             )
         return cls(age=value["age"])
 
-    def model_dump(self, *, mode: str) -> dict[str, Any]:
+    def model_dump(self, *, mode: str, **options: Any) -> dict[str, Any]:
         assert mode == "json"
         return {"age": self.age}  # type: ignore[attr-defined]
 
