@@ -65,6 +65,9 @@ class CovetPy(MethodShortcuts):
         servers: The OpenAPI ``servers`` list, as in FastAPI (``[{"url": "https://api.example.com",
             "description": "..."}]``). Without it, the served document names the request's
             ``root_path`` (set by mounting or the server) as its server.
+        default_response_class: The class non-Response results are sent as on routes that
+            set no ``response_class`` (``HTMLResponse``...; JSON by default).
+        responses: Extra OpenAPI responses for every route (a route's own win).
 
     Attributes:
         shutting_down: Set when the server starts shutting the app down, before the
@@ -94,6 +97,8 @@ class CovetPy(MethodShortcuts):
         redoc_url: str | None = "/redoc",
         docs_assets_url: str = "/docs-assets",
         servers: Sequence[Mapping[str, Any]] = (),
+        default_response_class: type[Response] | None = None,
+        responses: Mapping[int | str, Any] | None = None,
     ) -> None:
         if not isinstance(limits, Limits):
             raise ConfigurationError("limits must be a covet.Limits instance.")
@@ -113,6 +118,8 @@ class CovetPy(MethodShortcuts):
             on_startup=on_startup,
             on_shutdown=on_shutdown,
             redirect_slashes=redirect_slashes,
+            default_response_class=default_response_class,
+            responses=responses,
         )
         self.router.on_invalidate(self._forget_build)
         self._overrides = DependencyOverrides(self.invalidate)
@@ -173,7 +180,8 @@ class CovetPy(MethodShortcuts):
         ``deprecated``, ``name``, ``middleware``, ``include_in_schema``, ``max_body_size``,
         ``opt`` (per-route settings middleware read from ``scope["route"].opt``),
         ``response_model_include``, ``response_model_exclude``, ``response_model_exclude_unset``,
-        ``response_model_exclude_none``, ``response_model_by_alias``.
+        ``response_model_exclude_none``, ``response_model_by_alias``, ``response_class``,
+        ``openapi_extra``, ``generate_unique_id_function``.
         """
         return self.router.route(path, methods=methods, **kwargs)
 
@@ -190,8 +198,17 @@ class CovetPy(MethodShortcuts):
         middleware: Sequence[MiddlewareSpec] = (),
         dependencies: Sequence[Depends] = (),
         opt: Mapping[str, Any] | None = None,
+        default_response_class: type[Response] | None = None,
+        responses: Mapping[int | str, Any] | None = None,
+        deprecated: bool = False,
+        include_in_schema: bool = True,
+        generate_unique_id_function: Callable[[Any], str] | None = None,
     ) -> None:
-        """Add a router's routes (with an extra prefix, tags, middleware, dependencies, opt)."""
+        """Add a router's routes (with an extra prefix, tags, middleware, dependencies, opt).
+
+        The other options are :meth:`Router.include_router
+        <covet.routing.Router.include_router>`'s, as in FastAPI.
+        """
         self.router.include_router(
             router,
             prefix=prefix,
@@ -199,6 +216,11 @@ class CovetPy(MethodShortcuts):
             middleware=middleware,
             dependencies=dependencies,
             opt=opt,
+            default_response_class=default_response_class,
+            responses=responses,
+            deprecated=deprecated,
+            include_in_schema=include_in_schema,
+            generate_unique_id_function=generate_unique_id_function,
         )
 
     def mount(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import inspect
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -160,9 +161,13 @@ class _Builder:
         body = self._request_body(shown)
         if body is not None:
             operation["requestBody"] = body
-        operation["responses"] = self._responses(route, bool(bound))
+        # A path value the annotation converts (``item_id: int``, an Enum) can be refused too.
+        operation["responses"] = self._responses(route, bool(bound or casts))
         if route.options.get("deprecated"):
             operation["deprecated"] = True
+        extra = route.options.get("openapi_extra")
+        if extra:
+            deep_merge(operation, extra)
         return operation
 
     def reserve(self, routes: Iterable[Route]) -> None:
@@ -174,7 +179,13 @@ class _Builder:
 
     def _operation_id(self, route: Route, method: str) -> str:
         explicit = route.options.get("operation_id")
-        base = str(explicit) if explicit else getattr(route.endpoint, "__name__", route.name)
+        generate = route.options.get("generate_unique_id_function")
+        if explicit:
+            base = str(explicit)
+        elif generate is not None:
+            base = str(generate(route))
+        else:
+            base = getattr(route.endpoint, "__name__", route.name)
         # A generated id steers clear of every explicit one; an explicit id repeated (another
         # route, another method of the route) is made unique the same way, by method then counter.
         reserved = self._explicit_ids - {base} if explicit else self._explicit_ids
@@ -296,12 +307,19 @@ class _Builder:
         return schema
 
     def _responses(self, route: Route, validates: bool) -> dict[str, Any]:
-        status = route.status_code or 200
+        response_class = route.options.get("response_class")
+        status = route.status_code or _default_status(response_class)
         description = route.options.get("response_description") or "Successful Response"
         success: dict[str, Any] = {"description": description}
-        schema = self._response_schema(route)
-        if schema is not None and not has_no_content(status):
-            success["content"] = {"application/json": {"schema": schema}}
+        media = response_class.media_type if response_class is not None else "application/json"
+        if media is not None and not has_no_content(status):
+            if _is_json(media):
+                schema = self._response_schema(route)
+                if schema is not None:
+                    success["content"] = {media: {"schema": schema}}
+            else:
+                # HTMLResponse, PlainTextResponse...: the result is sent as text.
+                success["content"] = {media: {"schema": {"type": "string"}}}
         responses: dict[str, Any] = {str(status): success}
         if validates:
             responses["422"] = self._validation_response()
@@ -321,7 +339,11 @@ class _Builder:
         return self.registry.schema(model)
 
     def _extra_response(self, current: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
-        merged = {**current, **{k: v for k, v in extra.items() if k != "model"}}
+        # Merged into what the route documents itself, as FastAPI does: another media type
+        # for the 200 keeps its JSON schema.
+        merged = deep_merge(
+            copy.deepcopy(current), {k: v for k, v in extra.items() if k != "model"}
+        )
         merged.setdefault("description", "Additional Response")
         if "model" in extra:
             # As in FastAPI, ``model`` sets the JSON schema and keeps the other media types
@@ -403,6 +425,35 @@ def _convertor(convertor: Convertor) -> Schema:
     if isinstance(convertor, UUIDConvertor):
         return {"type": "string", "format": "uuid"}
     return {"type": "string"}
+
+
+def deep_merge(target: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    """Merge ``extra`` into ``target`` (and return it), as FastAPI merges ``openapi_extra``.
+
+    Mappings merge key by key, lists are concatenated, anything else is replaced.
+    """
+    for key, value in extra.items():
+        current = target.get(key)
+        if isinstance(current, dict) and isinstance(value, Mapping):
+            deep_merge(current, value)
+        elif isinstance(current, list) and isinstance(value, list):
+            target[key] = [*current, *copy.deepcopy(value)]
+        else:
+            target[key] = copy.deepcopy(value)
+    return target
+
+
+def _default_status(response_class: type[Response] | None) -> int:
+    """The status a ``response_class`` gives by default (307 for a RedirectResponse)."""
+    if response_class is None:
+        return 200
+    status = inspect.signature(response_class).parameters.get("status_code")
+    default = status.default if status is not None else 200
+    return default if isinstance(default, int) else 200
+
+
+def _is_json(media_type: str) -> bool:
+    return media_type == "application/json" or media_type.endswith("+json")
 
 
 def _examples(examples: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from covet.responses.base import Response
 from covet.routing.convertors import StringConvertor
 from covet.routing.json_body import compile_json_body
 from covet.routing.response_model import plan_response
-from covet.routing.results import Serializer, response_messages, send_result
+from covet.routing.results import Serializer, response_messages, send_result, with_response_class
 from covet.routing.routes import BaseRoute, Route, WebSocketRoute
 from covet.types import ASGIApp, Receive, Scope, Send
 from covet.websockets import WebSocket
@@ -55,7 +55,9 @@ def compile_http(
     handler = route.endpoint
     plan = plan_route(route, overrides, dependencies)
     call = handler if _is_async_callable(handler) else _threaded(handler)
-    serialize = plan_response(route)
+    serialize = with_response_class(
+        plan_response(route), route.options.get("response_class"), route.status_code
+    )
     status = route.status_code or 200
     entries = plan.entries
     sources = {entry.source for entry in entries}

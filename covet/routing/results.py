@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
 from covet import _json
 from covet.background import BackgroundTask
-from covet.responses.base import Response, bodiless_headers, has_no_content
+from covet.responses.base import JSONResponse, Response, bodiless_headers, has_no_content
 from covet.types import Message, Receive, Scope, Send
 
 _JSON_HEADER = (b"content-type", b"application/json")
@@ -42,6 +43,31 @@ def response_messages(
     return _start(status, result.raw_headers), _body(result.body, method), result.background
 
 
+def with_response_class(
+    serialize: Serializer | None, response_class: type[Response] | None, status: int | None
+) -> Serializer | None:
+    """``serialize`` followed by wrapping the result in ``response_class`` (``response_class=``).
+
+    As in FastAPI, a non-Response result becomes ``response_class(result)``, after the response
+    model's filtering, with the route's ``status_code`` when it sets one (else the class's
+    own default: 307 for a ``RedirectResponse``). ``JSONResponse`` itself needs no wrapping:
+    it is what the result becomes anyway, sent faster.
+    """
+    if response_class is None or response_class is JSONResponse:
+        return serialize
+    make: Callable[[Any], Response] = (
+        response_class if status is None else functools.partial(response_class, status_code=status)
+    )
+    if serialize is None:
+        return make
+    model = serialize
+
+    def serialize_into_class(result: Any) -> Response:
+        return make(model(result))
+
+    return serialize_into_class
+
+
 def _start(status: int, headers: list[tuple[bytes, bytes]]) -> Message:
     return {"type": "http.response.start", "status": status, "headers": headers}
 
@@ -69,9 +95,13 @@ async def send_result(
     ``response`` is the Response parameter handed to the handler or its dependencies: its
     status applies to a result that is not a Response, its headers to any result.
     """
+    made = False
     if serialize is not None and not isinstance(result, Response):
         result = serialize(result)
+        made = isinstance(result, Response)  # by the route's response_class
     if response is not None:
+        if made and response.status_code != status:
+            result.status_code = response.status_code
         status = response.status_code
         if response.raw_headers:
             send = _adding_headers(send, response.raw_headers)

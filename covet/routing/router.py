@@ -22,6 +22,7 @@ from covet.limits import DEFAULT_LIMITS, Limits
 from covet.params import Depends
 from covet.responses.base import RedirectResponse, Response
 from covet.routing.endpoint import compile_http, compile_websocket
+from covet.routing.route_defaults import RouteDefaults, UniqueIdFunction
 from covet.routing.routes import BaseRoute, MiddlewareSpec, Mount, Route, WebSocketRoute
 from covet.routing.shortcuts import MethodShortcuts
 from covet.routing.trie import Trie
@@ -41,7 +42,10 @@ ROUTE_OPTIONS = frozenset(
         "dependencies",
         "deprecated",
         "description",
+        "generate_unique_id_function",
+        "openapi_extra",
         "operation_id",
+        "response_class",
         "response_description",
         "response_model",
         "response_model_by_alias",
@@ -128,6 +132,12 @@ class Router(MethodShortcuts):
             form exists.
         opt: Open per-route settings merged into each of this router's routes (a route's
             own ``opt`` wins); middleware read them from ``scope["route"].opt``.
+        default_response_class: The ``response_class`` of routes that set none.
+        responses: Extra OpenAPI responses for every route (a route's own win).
+        deprecated: Mark every route deprecated in the OpenAPI document.
+        include_in_schema: ``False`` leaves every route out of the OpenAPI document.
+        generate_unique_id_function: ``route -> operationId`` for routes without
+            ``operation_id``.
     """
 
     def __init__(
@@ -143,6 +153,11 @@ class Router(MethodShortcuts):
         redirect_status: int = 307,
         dependencies: Sequence[Depends] = (),
         opt: Mapping[str, Any] | None = None,
+        default_response_class: type[Response] | None = None,
+        responses: Mapping[int | str, Any] | None = None,
+        deprecated: bool = False,
+        include_in_schema: bool = True,
+        generate_unique_id_function: UniqueIdFunction | None = None,
     ) -> None:
         if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
             raise ConfigurationError(
@@ -155,6 +170,13 @@ class Router(MethodShortcuts):
         self.tags = list(tags)
         self.middleware = list(middleware)
         self.opt = dict(opt or {})
+        self.route_defaults = RouteDefaults(
+            default_response_class,
+            dict(responses or {}),
+            deprecated,
+            include_in_schema,
+            generate_unique_id_function,
+        )
         self.lifespans: list[Lifespan] = [lifespan] if lifespan is not None else []
         self.on_startup: list[Hook] = list(on_startup)
         self.on_shutdown: list[Hook] = list(on_shutdown)
@@ -218,12 +240,16 @@ class Router(MethodShortcuts):
                 (``Depends(...)`` run for their effect, after the router's), ``summary``,
                 ``description`` (default: the
                 docstring), ``response_description``, ``responses`` (more responses for the
-                OpenAPI document, by status code), ``operation_id`` and ``deprecated``.
+                OpenAPI document, by status code), ``operation_id``, ``deprecated``,
+                ``response_class`` (the Response class a non-Response result is sent as,
+                e.g. ``HTMLResponse``), ``openapi_extra`` (merged into the OpenAPI operation)
+                and ``generate_unique_id_function`` (``route -> operationId``).
 
         Raises:
             ConfigurationError: An option that is not one of the accepted ones (a typo, say).
         """
         _check_options(path, options)
+        options, include_in_schema = self.route_defaults.apply(options, include_in_schema)
 
         def decorator(func: _F) -> _F:
             self.add_route(
@@ -296,11 +322,26 @@ class Router(MethodShortcuts):
         middleware: Sequence[MiddlewareSpec] = (),
         dependencies: Sequence[Depends] = (),
         opt: Mapping[str, Any] | None = None,
+        default_response_class: type[Response] | None = None,
+        responses: Mapping[int | str, Any] | None = None,
+        deprecated: bool = False,
+        include_in_schema: bool = True,
+        generate_unique_id_function: UniqueIdFunction | None = None,
     ) -> None:
         """Copy ``router``'s routes, mounts and lifespans into this router.
 
-        ``opt`` is merged into every included route's, under the route's own settings.
+        ``opt`` is merged into every included route's, under the route's own settings; so are
+        ``default_response_class``, ``responses``, ``deprecated``, ``include_in_schema`` and
+        ``generate_unique_id_function``, then this router's own (see
+        :class:`~covet.routing.route_defaults.RouteDefaults`).
         """
+        given = RouteDefaults(
+            default_response_class,
+            dict(responses or {}),
+            deprecated,
+            include_in_schema,
+            generate_unique_id_function,
+        )
         if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
             raise ConfigurationError(
                 f"Include prefix {prefix!r} must start with '/' and not end with '/'."
@@ -309,16 +350,19 @@ class Router(MethodShortcuts):
         extra_middleware = [*self.middleware, *middleware]
         extra_opt = {**self.opt, **(opt or {})}
         for route in router.routes:
-            self.add_route(
-                _copy_route(
-                    route,
-                    extra_prefix,
-                    [*self.tags, *tags],
-                    extra_middleware,
-                    [*self.dependencies, *dependencies],
-                    extra_opt,
-                )
+            copied = _copy_route(
+                route,
+                extra_prefix,
+                [*self.tags, *tags],
+                extra_middleware,
+                [*self.dependencies, *dependencies],
+                extra_opt,
             )
+            for defaults in (given, self.route_defaults):
+                copied.options, copied.include_in_schema = defaults.apply(
+                    copied.options, copied.include_in_schema
+                )
+            self.add_route(copied)
         for mount in router.mounts:
             self.mount(
                 prefix + mount.path, mount.app, name=mount.name, opt={**extra_opt, **mount.opt}

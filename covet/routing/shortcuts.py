@@ -30,7 +30,8 @@ class MethodShortcuts(abc.ABC):
         ``operation_id``, ``deprecated``, ``name``, ``middleware``, ``include_in_schema``,
         ``max_body_size``, ``opt``, ``response_model_include``, ``response_model_exclude``,
         ``response_model_exclude_unset``, ``response_model_exclude_none``,
-        ``response_model_by_alias``.
+        ``response_model_by_alias``, ``response_class``, ``openapi_extra``,
+        ``generate_unique_id_function``.
         """
         return self.route(path, methods=("GET",), **kwargs)
 
@@ -42,7 +43,8 @@ class MethodShortcuts(abc.ABC):
         ``operation_id``, ``deprecated``, ``name``, ``middleware``, ``include_in_schema``,
         ``max_body_size``, ``opt``, ``response_model_include``, ``response_model_exclude``,
         ``response_model_exclude_unset``, ``response_model_exclude_none``,
-        ``response_model_by_alias``.
+        ``response_model_by_alias``, ``response_class``, ``openapi_extra``,
+        ``generate_unique_id_function``.
         """
         return self.route(path, methods=("POST",), **kwargs)
 
@@ -54,7 +56,8 @@ class MethodShortcuts(abc.ABC):
         ``operation_id``, ``deprecated``, ``name``, ``middleware``, ``include_in_schema``,
         ``max_body_size``, ``opt``, ``response_model_include``, ``response_model_exclude``,
         ``response_model_exclude_unset``, ``response_model_exclude_none``,
-        ``response_model_by_alias``.
+        ``response_model_by_alias``, ``response_class``, ``openapi_extra``,
+        ``generate_unique_id_function``.
         """
         return self.route(path, methods=("PUT",), **kwargs)
 
@@ -66,7 +69,8 @@ class MethodShortcuts(abc.ABC):
         ``operation_id``, ``deprecated``, ``name``, ``middleware``, ``include_in_schema``,
         ``max_body_size``, ``opt``, ``response_model_include``, ``response_model_exclude``,
         ``response_model_exclude_unset``, ``response_model_exclude_none``,
-        ``response_model_by_alias``.
+        ``response_model_by_alias``, ``response_class``, ``openapi_extra``,
+        ``generate_unique_id_function``.
         """
         return self.route(path, methods=("PATCH",), **kwargs)
 
@@ -78,7 +82,8 @@ class MethodShortcuts(abc.ABC):
         ``operation_id``, ``deprecated``, ``name``, ``middleware``, ``include_in_schema``,
         ``max_body_size``, ``opt``, ``response_model_include``, ``response_model_exclude``,
         ``response_model_exclude_unset``, ``response_model_exclude_none``,
-        ``response_model_by_alias``.
+        ``response_model_by_alias``, ``response_class``, ``openapi_extra``,
+        ``generate_unique_id_function``.
         """
         return self.route(path, methods=("DELETE",), **kwargs)
 
@@ -90,7 +95,8 @@ class MethodShortcuts(abc.ABC):
         ``operation_id``, ``deprecated``, ``name``, ``middleware``, ``include_in_schema``,
         ``max_body_size``, ``opt``, ``response_model_include``, ``response_model_exclude``,
         ``response_model_exclude_unset``, ``response_model_exclude_none``,
-        ``response_model_by_alias``.
+        ``response_model_by_alias``, ``response_class``, ``openapi_extra``,
+        ``generate_unique_id_function``.
         """
         return self.route(path, methods=("HEAD",), **kwargs)
 
@@ -102,6 +108,7 @@ class MethodShortcuts(abc.ABC):
         ``operation_id``, ``deprecated``, ``name``, ``middleware``, ``include_in_schema``,
         ``max_body_size``, ``opt``, ``response_model_include``, ``response_model_exclude``,
         ``response_model_exclude_unset``, ``response_model_exclude_none``,
-        ``response_model_by_alias``.
+        ``response_model_by_alias``, ``response_class``, ``openapi_extra``,
+        ``generate_unique_id_function``.
         """
         return self.route(path, methods=("OPTIONS",), **kwargs)
