@@ -68,6 +68,9 @@ class CovetPy(MethodShortcuts):
         default_response_class: The class non-Response results are sent as on routes that
             set no ``response_class`` (``HTMLResponse``...; JSON by default).
         responses: Extra OpenAPI responses for every route (a route's own win).
+        signature_namespace: Names the string annotations of every handler (and of its
+            dependencies) may use beyond their modules' globals and the locals where they
+            were decorated, e.g. types imported only under ``TYPE_CHECKING``.
 
     Attributes:
         shutting_down: Set when the server starts shutting the app down, before the
@@ -99,6 +102,7 @@ class CovetPy(MethodShortcuts):
         servers: Sequence[Mapping[str, Any]] = (),
         default_response_class: type[Response] | None = None,
         responses: Mapping[int | str, Any] | None = None,
+        signature_namespace: Mapping[str, Any] | None = None,
     ) -> None:
         if not isinstance(limits, Limits):
             raise ConfigurationError("limits must be a covet.Limits instance.")
@@ -120,6 +124,7 @@ class CovetPy(MethodShortcuts):
             redirect_slashes=redirect_slashes,
             default_response_class=default_response_class,
             responses=responses,
+            signature_namespace=signature_namespace,
         )
         self.router.on_invalidate(self._forget_build)
         self._overrides = DependencyOverrides(self.invalidate)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
 from typing import Any, ParamSpec
 
+from covet._callables import is_async_callable
 from covet.concurrency import run_in_threadpool
 
 _P = ParamSpec("_P")
@@ -20,9 +20,7 @@ class BackgroundTask:
         self.func = func
         self.args = args
         self.kwargs = kwargs
-        self.is_async = inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(
-            getattr(func, "__call__", None)  # noqa: B004 - async callable objects
-        )
+        self.is_async = is_async_callable(func)
 
     async def __call__(self) -> None:
         if self.is_async:

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from covet._callables import callable_name
+from covet._callables import call_target, callable_name
 from covet.exceptions import ConfigurationError
 
 
@@ -15,9 +15,7 @@ def namespace_of(
     func: Callable[..., Any], extra: Mapping[str, Any] | None = None
 ) -> dict[str, Any]:
     """The names ``func``'s string annotations may use: globals, closure, then ``extra``."""
-    target: Any = inspect.unwrap(
-        func if inspect.isroutine(func) else getattr(func, "__call__", func)  # noqa: B004
-    )
+    target: Any = inspect.unwrap(call_target(func))
     module = None
     if isinstance(func, type):
         # A class dependency: its annotations live in its module (an inherited __init__'s
@@ -34,6 +32,20 @@ def namespace_of(
     if extra:
         namespace.update(extra)
     return namespace
+
+
+def caller_namespace(depth: int = 2) -> dict[str, Any]:
+    """A snapshot of the local names of the frame ``depth`` levels up, if it is a function's.
+
+    A decorator calls it to remember where a handler was decorated, so that string
+    annotations (``from __future__ import annotations``) of a handler defined inside an app
+    factory or a test may name what that function imported or defined before it, as
+    pydantic does for models. At module level the globals already serve, so nothing is kept.
+    """
+    frame = sys._getframe(depth)
+    if frame.f_locals is frame.f_globals:
+        return {}
+    return dict(frame.f_locals)
 
 
 def evaluate(
@@ -77,7 +89,8 @@ def parameter_hints(
             namespace,
             lambda text, exc, name=name: (  # type: ignore[misc]
                 f"Cannot resolve the annotation {text!r} of parameter {name!r} of "
-                f"{callable_name(func)} ({where}): {exc}. Import the type at module level."
+                f"{callable_name(func)} ({where}): {exc}. Import the type at module level, or "
+                "pass it in signature_namespace= (on the route, router or app)."
             ),
         )
     return signature, hints

@@ -161,7 +161,7 @@ async def resolve(
 def _needs_teardown(node: DependencyNode) -> bool:
     if node.app_scoped:
         return False  # torn down by the app, not by the caller
-    return node.kind.endswith("generator") or any(
+    return node.kind.is_generator or any(
         _needs_teardown(entry.dependency) for entry in node.plan if entry.dependency is not None
     )
 

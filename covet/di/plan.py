@@ -11,6 +11,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from covet._callables import CallKind
+
 if TYPE_CHECKING:
     from covet.di.binding import BoundParameter
 
@@ -127,7 +129,7 @@ class DependencyNode:
     call: Callable[..., Any]
     plan: list[PlanEntry]
     use_cache: bool
-    kind: str  # "async", "sync", "async_generator" or "generator"
+    kind: CallKind
     app_scoped: bool = False
 
 
@@ -171,7 +173,7 @@ class Plan:
     @property
     def needs_teardown(self) -> bool:
         """Whether a dependency at any depth is a generator (torn down after the response)."""
-        return any(node.kind.endswith("generator") for node in self.dependencies())
+        return any(node.kind.is_generator for node in self.dependencies())
 
 
 __all__ = [

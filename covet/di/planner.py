@@ -8,7 +8,7 @@ import typing
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from covet._callables import callable_name
+from covet._callables import call_kind, callable_name
 from covet.background import BackgroundTasks
 from covet.di.annotations import parameter_hints
 from covet.di.binding import (
@@ -29,7 +29,6 @@ from covet.di.plan import (
     PlanEntry,
     Source,
 )
-from covet.di.resolution import dependency_kind
 from covet.exceptions import ConfigurationError
 from covet.params import REQUIRED, Depends, Param
 from covet.requests import HTTPConnection, Request
@@ -279,9 +278,7 @@ def plan_dependency(
                     'other Depends(..., scope="app") providers '
                     f"({where(context, (*chain, call))})."
                 )
-    return DependencyNode(
-        call, plan, depends.use_cache, dependency_kind(call), app_scoped=app_scoped
-    )
+    return DependencyNode(call, plan, depends.use_cache, call_kind(call), app_scoped=app_scoped)
 
 
 def _annotated_dependency(

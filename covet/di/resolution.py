@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import inspect
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack
 from typing import Any
 
+from covet._callables import CallKind
 from covet.background import BackgroundTasks
 from covet.concurrency import run_in_threadpool
 from covet.di.binding import BoundParameter, bind
@@ -25,18 +25,7 @@ _UNAVAILABLE: Any = object()
 # PERF: module globals, not ``Source.X`` attribute lookups, in the per-request code below.
 _PATH_CONVERTED, _PATH_VALIDATED = Source.PATH_CONVERTED, Source.PATH_VALIDATED
 _CONNECTION, _RESPONSE, _BACKGROUND = Source.CONNECTION, Source.RESPONSE, Source.BACKGROUND
-
-
-def dependency_kind(call: Callable[..., Any]) -> str:
-    """Classify a dependency callable by how it must be run."""
-    target = call if inspect.isroutine(call) else getattr(call, "__call__", call)  # noqa: B004
-    if inspect.isasyncgenfunction(target):
-        return "async_generator"
-    if inspect.isgeneratorfunction(target):
-        return "generator"
-    if inspect.iscoroutinefunction(target):
-        return "async"
-    return "sync"
+_ASYNC, _SYNC, _ASYNC_GENERATOR = CallKind.ASYNC, CallKind.SYNC, CallKind.ASYNC_GENERATOR
 
 
 class Resolution:
@@ -208,13 +197,13 @@ class Resolution:
             # value is not cached, so a shared one is bound again and its issues deduplicated.
             return _UNAVAILABLE
         kind = node.kind
-        if kind == "async":
+        if kind is _ASYNC:
             value = await node.call(**kwargs)
-        elif kind == "sync":
+        elif kind is _SYNC:
             value = await run_in_threadpool(node.call, **kwargs)
         elif self.stack is None:  # pragma: no cover - plans with generators always get a stack
             raise RuntimeError("Generator dependencies need a teardown stack.")
-        elif kind == "async_generator":
+        elif kind is _ASYNC_GENERATOR:
             manager = contextlib.asynccontextmanager(node.call)(**kwargs)
             value = await self.stack.enter_async_context(manager)
         else:

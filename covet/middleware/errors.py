@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import inspect
 import logging
 import traceback
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 from urllib.parse import quote
 
+from covet._callables import is_async_callable
 from covet._request_id import request_id
 from covet.concurrency import run_in_threadpool
 from covet.encoders import jsonable_encoder
@@ -231,7 +231,7 @@ class ErrorMiddleware:
     async def _run_handler(
         self, handler: ExceptionHandler, request: Request, exc: Exception
     ) -> Response:
-        if inspect.iscoroutinefunction(handler):
+        if is_async_callable(handler):
             response = await handler(request, exc)
         else:
             response = await run_in_threadpool(handler, request, exc)

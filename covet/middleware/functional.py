@@ -36,6 +36,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Generator
 from typing import Any
 
+from covet._callables import callable_name
 from covet.exceptions import CovetError
 from covet.requests import Request
 from covet.responses.base import Response
@@ -164,7 +165,7 @@ class _Exchange:
         awaitable = self.dispatch(request, self._call_next)
         if not hasattr(awaitable, "__await__"):
             raise TypeError(
-                f"Middleware function {_name(self.dispatch)} must be 'async def', "
+                f"Middleware function {callable_name(self.dispatch)} must be 'async def', "
                 f"but it returned {type(awaitable).__name__}."
             )
         self.dispatch_steps = awaitable.__await__()
@@ -186,7 +187,7 @@ class _Exchange:
         yield from self._discard()
         if not isinstance(result, Response):
             raise TypeError(
-                f"Middleware function {_name(self.dispatch)} returned "
+                f"Middleware function {callable_name(self.dispatch)} returned "
                 f"{type(result).__name__}; return the response from call_next() or a Response."
             )
         yield from result(self.scope, self._receive_for_app, self.send).__await__()
@@ -330,14 +331,15 @@ class _Exchange:
         """Check that ``call_next`` is awaited once, by the middleware function, in our task."""
         if self.called:
             raise RuntimeError(
-                f"call_next() was awaited twice in middleware function {_name(self.dispatch)}; "
-                "the downstream app runs once per request."
+                "call_next() was awaited twice in middleware function "
+                f"{callable_name(self.dispatch)}; the downstream app runs once per request."
             )
         if not self.in_dispatch or asyncio.current_task() is not self.task:
             raise RuntimeError(
-                f"call_next() must be awaited directly in middleware function "
-                f"{_name(self.dispatch)}, in the request's task: not through asyncio.gather(), "
-                "create_task(), ensure_future() or (before Python 3.12) asyncio.wait_for()."
+                "call_next() must be awaited directly in middleware function "
+                f"{callable_name(self.dispatch)}, in the "
+                "request's task: not through asyncio.gather(), create_task(), ensure_future() "
+                "or (before Python 3.12) asyncio.wait_for()."
             )
         self.called = True
         return self.token
@@ -367,7 +369,7 @@ class _Exchange:
             await self._decision()
         if not self.forwarding:
             raise ResponseDiscardedError(
-                f"Middleware function {_name(self.dispatch)} returned another response; "
+                f"Middleware function {callable_name(self.dispatch)} returned another response; "
                 f"this {message['type']!r} message was dropped."
             )
         await self.send(message)
@@ -392,7 +394,3 @@ def _forward(yielded: Any) -> Generator[Any, Any, _Resume]:
     except BaseException as exc:
         return None, exc
     return value, None
-
-
-def _name(func: object) -> str:
-    return getattr(func, "__qualname__", None) or repr(func)

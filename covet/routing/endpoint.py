@@ -6,11 +6,11 @@ dedicated fast path; everything else goes through a :class:`Resolution`.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack
 from typing import Any
 
+from covet._callables import is_async_callable
 from covet.concurrency import run_in_threadpool
 from covet.di.plan import ConnectionKind, DependencyNode, Plan, PlanContext, PlanEntry, Source
 from covet.di.planner import Overrides, plan_handler
@@ -27,12 +27,6 @@ from covet.routing.results import Serializer, response_messages, send_result, wi
 from covet.routing.routes import BaseRoute, Route, WebSocketRoute
 from covet.types import ASGIApp, Receive, Scope, Send
 from covet.websockets import WebSocket
-
-
-def _is_async_callable(func: Any) -> bool:
-    return inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(
-        getattr(func, "__call__", None)  # noqa: B004 - async callable instances
-    )
 
 
 def compile_http(
@@ -54,7 +48,7 @@ def compile_http(
         limits = limits.replace(max_body_size=route.max_body_size)
     handler = route.endpoint
     plan = plan_route(route, overrides, dependencies)
-    call = handler if _is_async_callable(handler) else _threaded(handler)
+    call = handler if is_async_callable(handler) else _threaded(handler)
     serialize = with_response_class(
         plan_response(route), route.options.get("response_class"), route.status_code
     )
@@ -177,6 +171,7 @@ def plan_context(route: BaseRoute) -> PlanContext:
             ConnectionKind.WEBSOCKET if isinstance(route, WebSocketRoute) else ConnectionKind.HTTP
         ),
         owner=route.endpoint,
+        namespace=route.namespace,
     )
 
 
@@ -205,7 +200,7 @@ def compile_websocket(
     """Build the ASGI callable that runs a WebSocket handler."""
     plan = plan_route(route, overrides, dependencies)
     handler = route.endpoint
-    if not _is_async_callable(handler):
+    if not is_async_callable(handler):
         raise ConfigurationError(f"WebSocket handler {route.handler_name} must be async.")
     handler_plan = plan.entries
     side_effects = plan.effects

@@ -9,6 +9,7 @@ from contextlib import AbstractAsyncContextManager
 from typing import Any, TypeVar
 from urllib.parse import quote, unquote_to_bytes
 
+from covet.di.annotations import caller_namespace
 from covet.di.planner import Overrides
 from covet.exceptions import (
     BadRequestError,
@@ -138,6 +139,9 @@ class Router(MethodShortcuts):
         include_in_schema: ``False`` leaves every route out of the OpenAPI document.
         generate_unique_id_function: ``route -> operationId`` for routes without
             ``operation_id``.
+        signature_namespace: Names the string annotations of this router's handlers (and
+            their dependencies) may use beyond their modules' globals and the locals where
+            they were decorated, e.g. types imported only under ``TYPE_CHECKING``.
     """
 
     def __init__(
@@ -158,6 +162,7 @@ class Router(MethodShortcuts):
         deprecated: bool = False,
         include_in_schema: bool = True,
         generate_unique_id_function: UniqueIdFunction | None = None,
+        signature_namespace: Mapping[str, Any] | None = None,
     ) -> None:
         if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
             raise ConfigurationError(
@@ -177,6 +182,7 @@ class Router(MethodShortcuts):
             include_in_schema,
             generate_unique_id_function,
         )
+        self.signature_namespace = dict(signature_namespace or {})
         self.lifespans: list[Lifespan] = [lifespan] if lifespan is not None else []
         self.on_startup: list[Hook] = list(on_startup)
         self.on_shutdown: list[Hook] = list(on_shutdown)
@@ -213,6 +219,7 @@ class Router(MethodShortcuts):
         include_in_schema: bool = True,
         max_body_size: int | None = None,
         opt: Mapping[str, Any] | None = None,
+        signature_namespace: Mapping[str, Any] | None = None,
         **options: Any,
     ) -> Callable[[_F], _F]:
         """Register the decorated function for ``methods`` on ``path``.
@@ -231,6 +238,8 @@ class Router(MethodShortcuts):
                 ``Limits.max_body_size``.
             opt: Open settings for middleware and subsystems (``{"rate_limit": "10/s"}``),
                 over the router's; read from ``scope["route"].opt`` after matching.
+            signature_namespace: Names for the handler's string annotations, beyond its
+                module's globals and the locals where it is decorated (which are kept).
             **options: The other options, each also accepted by ``get``/``post``/...:
                 ``response_model`` (the result's shape; ``None`` turns the return
                 annotation's filtering off), ``response_model_include`` and
@@ -252,21 +261,21 @@ class Router(MethodShortcuts):
         options, include_in_schema = self.route_defaults.apply(options, include_in_schema)
 
         def decorator(func: _F) -> _F:
-            self.add_route(
-                Route(
-                    self.prefix + path,
-                    func,
-                    methods=methods,
-                    name=name,
-                    status_code=status_code,
-                    middleware=[*self.middleware, *middleware],
-                    tags=[*self.tags, *tags],
-                    include_in_schema=include_in_schema,
-                    max_body_size=max_body_size,
-                    options=_with_dependencies(options, self.dependencies),
-                    opt={**self.opt, **(opt or {})},
-                )
+            route = Route(
+                self.prefix + path,
+                func,
+                methods=methods,
+                name=name,
+                status_code=status_code,
+                middleware=[*self.middleware, *middleware],
+                tags=[*self.tags, *tags],
+                include_in_schema=include_in_schema,
+                max_body_size=max_body_size,
+                options=_with_dependencies(options, self.dependencies),
+                opt={**self.opt, **(opt or {})},
             )
+            route.namespace = self._namespace(caller_namespace(), signature_namespace)
+            self.add_route(route)
             return func
 
         return decorator
@@ -278,23 +287,30 @@ class Router(MethodShortcuts):
         name: str | None = None,
         middleware: Sequence[MiddlewareSpec] = (),
         opt: Mapping[str, Any] | None = None,
+        signature_namespace: Mapping[str, Any] | None = None,
     ) -> Callable[[_F], _F]:
-        """Register a WebSocket handler on ``path`` (``opt`` as for :meth:`route`)."""
+        """Register a WebSocket handler on ``path`` (options as for :meth:`route`)."""
 
         def decorator(func: _F) -> _F:
-            self.add_route(
-                WebSocketRoute(
-                    self.prefix + path,
-                    func,
-                    name=name,
-                    middleware=[*self.middleware, *middleware],
-                    tags=self.tags,
-                    opt={**self.opt, **(opt or {})},
-                )
+            route = WebSocketRoute(
+                self.prefix + path,
+                func,
+                name=name,
+                middleware=[*self.middleware, *middleware],
+                tags=self.tags,
+                opt={**self.opt, **(opt or {})},
             )
+            route.namespace = self._namespace(caller_namespace(), signature_namespace)
+            self.add_route(route)
             return func
 
         return decorator
+
+    def _namespace(
+        self, decorated_in: dict[str, Any], explicit: Mapping[str, Any] | None
+    ) -> dict[str, Any]:
+        """A route's annotation names: where it was decorated, then this router's, then its own."""
+        return {**decorated_in, **self.signature_namespace, **(explicit or {})}
 
     def mount(
         self,
@@ -362,6 +378,7 @@ class Router(MethodShortcuts):
                 copied.options, copied.include_in_schema = defaults.apply(
                     copied.options, copied.include_in_schema
                 )
+            copied.namespace = {**self.signature_namespace, **route.namespace}
             self.add_route(copied)
         for mount in router.mounts:
             self.mount(

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
+from covet._callables import callable_name
 from covet.exceptions import ConfigurationError
 from covet.routing.patterns import PathTemplate, compile_path
 from covet.types import ASGIApp
@@ -68,15 +69,16 @@ class BaseRoute:
         # The Depends(..., scope="app") providers the handler needs at any depth, in order;
         # also set at compile time, so the lifespan can create them before serving.
         self.app_dependencies: list[Any] = []
+        # Names for the string annotations of the handler and its dependencies beyond their
+        # modules' globals: the locals where it was decorated, then signature_namespace=.
+        self.namespace: dict[str, Any] = {}
         # The handler's plan (covet.di.plan.Plan), also set at compile time; read by OpenAPI.
         self.plan: Plan | None = None
 
     @property
     def handler_name(self) -> str:
         """``module.qualname`` of the handler, for error messages."""
-        module = getattr(self.endpoint, "__module__", "?")
-        qualname = getattr(self.endpoint, "__qualname__", repr(self.endpoint))
-        return f"{module}.{qualname}"
+        return callable_name(self.endpoint)
 
     def url_path_for(self, **params: Any) -> str:
         """Build this route's path for the given parameters."""
