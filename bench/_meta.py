@@ -16,7 +16,10 @@ from typing import Any
 
 BENCH_DIR = Path(__file__).resolve().parent
 RESULTS_DIR = BENCH_DIR / "results"
-PACKAGES = ("covetpy", "starlette", "fastapi", "pydantic", "uvicorn", "httptools", "uvloop")
+PACKAGES = (
+    "covetpy", "starlette", "fastapi", "pydantic", "falcon", "blacksheep", "litestar", "msgspec",
+    "uvicorn", "httptools", "uvloop",
+)  # fmt: skip
 
 
 def package_versions() -> dict[str, str | None]:

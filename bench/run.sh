@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
 # Run the wrk benchmark: bash bench/run.sh [--quick] [--rounds N] [--frameworks a,b] ...
+# Count instructions per request instead: bash bench/run.sh callgrind [--wire] [...]
 set -euo pipefail
 
 BENCH_DIR="$(cd "$(dirname "$0")" && pwd)"
 bash "$BENCH_DIR/setup.sh"
+if [ "${1:-}" = "callgrind" ]; then
+    shift
+    export COVET_BENCH_ENTRY="bash bench/run.sh callgrind"
+    exec "$BENCH_DIR/.venv/bin/python" "$BENCH_DIR/callgrind.py" "$@"
+fi
 # Recorded (with the arguments) in the results so a run can be repeated exactly.
 export COVET_BENCH_ENTRY="bash bench/run.sh"
 exec "$BENCH_DIR/.venv/bin/python" "$BENCH_DIR/run.py" "$@"

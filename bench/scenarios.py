@@ -11,6 +11,9 @@ FRAMEWORKS: dict[str, str] = {
     "covet": "apps.covet_app",
     "starlette": "apps.starlette_app",
     "fastapi": "apps.fastapi_app",
+    "falcon": "apps.falcon_app",
+    "blacksheep": "apps.blacksheep_app",
+    "litestar": "apps.litestar_app",
 }
 """Framework name -> module (importable with ``bench/`` on ``sys.path``). ``raw`` comes first:
 it is the baseline the others are compared with."""
@@ -103,6 +106,9 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario("json", "/json", "app", "application/json", {"message": "Hello, World!"}),
     Scenario("path-param", "/users/42", "app", "application/json", {"user_id": 42}),
     Scenario("query-param", "/query?page=3", "app", "application/json", {"page": 3}),
+    Scenario(
+        "search", "/search?q=abc&limit=10", "app", "application/json", {"q": "abc", "limit": 10}
+    ),
     Scenario("last-of-5", "/last/items/7", "app", "application/json", {"item_id": 7}),
     Scenario("last-of-200", "/last/items/7", "app_200", "application/json", {"item_id": 7}),
     Scenario(

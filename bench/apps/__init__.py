@@ -2,11 +2,12 @@
 
 Every module exposes two ASGI apps:
 
-* ``app``: the six scenario routes, in this order: ``/plaintext``, ``/json``,
-  ``/users/{user_id:int}``, ``/query``, ``/last/items/{item_id:int}`` and ``POST /items``.
+* ``app``: the seven scenario routes, in this order: ``/plaintext``, ``/json``,
+  ``/users/{user_id:int}``, ``/query``, ``/search``, ``/last/items/{item_id:int}`` and
+  ``POST /items``.
 * ``app_200``: the same routes preceded by ``FILLER_ROUTES`` (199) routes
   ``/r{i}/items/{item_id:int}``, so ``/last/items/{item_id:int}`` is the 200th parametrised
-  route in the table and the last GET route, followed only by ``POST /items`` (205 routes in
+  route in the table and the last GET route, followed only by ``POST /items`` (206 routes in
   total). A router that scans
   linearly pays for every route in front of it.
 

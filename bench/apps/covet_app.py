@@ -8,9 +8,10 @@ the JSON body and validates; the return annotation filters and serialises the ou
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated
 
 from apps import FILLER_ROUTES, filler_paths
-from covet import CovetPy, PlainTextResponse, Request
+from covet import CovetPy, PlainTextResponse, Query, Request
 
 
 async def plaintext() -> PlainTextResponse:
@@ -31,6 +32,11 @@ async def user(user_id: int) -> dict[str, int]:
 async def query(request: Request) -> dict[str, int]:
     """Echo the ``page`` query parameter as an int."""
     return {"page": int(request.query_params["page"])}
+
+
+async def search(q: str, limit: Annotated[int, Query()] = 20) -> dict[str, str | int]:
+    """Echo a required string and a defaulted int query parameter."""
+    return {"q": q, "limit": limit}
 
 
 async def item(item_id: int) -> dict[str, int]:
@@ -63,6 +69,7 @@ def build(filler: int = 0) -> CovetPy:
     app.get("/json")(json_)
     app.get("/users/{user_id:int}")(user)
     app.get("/query")(query)
+    app.get("/search")(search)
     app.get("/last/items/{item_id:int}")(item)
     app.post("/items")(create)
     return app

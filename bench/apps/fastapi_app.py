@@ -13,7 +13,9 @@ Notes on fairness:
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from typing import Annotated
+
+from fastapi import FastAPI, Query
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel
 
@@ -38,6 +40,11 @@ async def user(user_id: int) -> dict[str, int]:
 async def query(page: int) -> dict[str, int]:
     """Echo the ``page`` query parameter."""
     return {"page": page}
+
+
+async def search(q: str, limit: Annotated[int, Query()] = 20) -> dict[str, str | int]:
+    """Echo a required string and a defaulted int query parameter."""
+    return {"q": q, "limit": limit}
 
 
 async def item(item_id: int) -> dict[str, int]:
@@ -69,6 +76,7 @@ def build(filler: int = 0) -> FastAPI:
     app.get("/json")(json_)
     app.get("/users/{user_id}")(user)
     app.get("/query")(query)
+    app.get("/search")(search)
     app.get("/last/items/{item_id}")(item)
     app.post("/items")(create)
     return app

@@ -90,6 +90,17 @@ async def _create_item(receive: Any, send: Any) -> None:
         await _send_json(send, item)
 
 
+async def _search(scope: Scope, send: Any) -> None:
+    """Answer ``{q, limit}``: ``q`` required, ``limit`` an int defaulting to 20 (else 400)."""
+    params = parse_qs(scope["query_string"].decode("latin-1"))
+    q = params.get("q")
+    limit = params.get("limit", ["20"])[-1]
+    if q and limit.isascii() and limit.isdigit():
+        await _send_json(send, {"q": q[-1], "limit": int(limit)})
+    else:
+        await _send(send, 400, _BAD_REQUEST_HEADERS, b"Bad Request")
+
+
 async def _lifespan(receive: Any, send: Any) -> None:
     """Acknowledge startup and shutdown; there is nothing to set up."""
     while True:
@@ -120,6 +131,8 @@ async def app(scope: Scope, receive: Any, send: Any) -> None:
             await _send_json(send, {"page": int(values[0])})
         else:
             await _send(send, 400, _BAD_REQUEST_HEADERS, b"Bad Request")
+    elif path == "/search":
+        await _search(scope, send)
     elif path.startswith("/last/items/"):
         await _send_int_param(send, "item_id", path[12:])
     elif path == "/items":

@@ -35,6 +35,15 @@ async def query(request: Request) -> Response:
     return JSONResponse({"page": int(request.query_params["page"])})
 
 
+async def search(request: Request) -> Response:
+    """Echo ``q`` (required) and ``limit`` (an int, 20 by default), checked by hand."""
+    params = request.query_params
+    q, limit = params.get("q"), params.get("limit", "20")
+    if q is None or not (limit.isascii() and limit.isdigit()):
+        return PlainTextResponse("Bad Request", status_code=400)
+    return JSONResponse({"q": q, "limit": int(limit)})
+
+
 async def item(request: Request) -> Response:
     """Echo the item id; serves the filler routes and ``/last/items/{item_id:int}``."""
     return JSONResponse({"item_id": request.path_params["item_id"]})
@@ -60,6 +69,7 @@ def build(filler: int = 0) -> Starlette:
         Route("/json", json_, methods=["GET"]),
         Route("/users/{user_id:int}", user, methods=["GET"]),
         Route("/query", query, methods=["GET"]),
+        Route("/search", search, methods=["GET"]),
         Route("/last/items/{item_id:int}", item, methods=["GET"]),
         Route("/items", create, methods=["POST"]),
     ]
