@@ -1,7 +1,8 @@
 """Turn a handler into an ASGI callable that executes its start-up plan.
 
 Handlers that take nothing, or only path parameters that need no conversion, get a
-dedicated fast path; everything else goes through a :class:`Resolution`.
+dedicated fast path, as do those taking only a JSON body (:mod:`.json_body`) or only query
+parameters (:mod:`.query_params`); everything else goes through a :class:`Resolution`.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from covet.requests import Request
 from covet.responses.base import Response
 from covet.routing.convertors import StringConvertor
 from covet.routing.json_body import compile_json_body
+from covet.routing.query_params import compile_query, takes_only_query
 from covet.routing.response_model import plan_response
 from covet.routing.results import Serializer, response_messages, send_result, with_response_class
 from covet.routing.routes import BaseRoute, Route, WebSocketRoute
@@ -105,6 +107,8 @@ def compile_http(
         and bound[0].source is Source.BODY
     ):
         return compile_json_body(call, serialize, status, bound[0], takes_path, limits)
+    if not plan.effects and takes_only_query(entries):
+        return compile_query(call, serialize, status, entries, limits)
 
     def make_request(scope: Scope, receive: Receive, send: Send) -> Request:
         return Request(scope, receive, limits)
