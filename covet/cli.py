@@ -1,13 +1,16 @@
-"""The ``covet`` command line: serve an application and print its route table.
+"""The ``covet`` command line: serve an application, print its route table and document.
 
 Usage::
 
     covet run examples.app:app --reload
-    covet routes examples.app:app
+    covet routes examples.app:app --verbose
+    covet openapi examples.app:app
     covet --version
 
 Servers are imported only inside ``covet run``, so the rest of the command line (and the
-framework) works without them.
+framework) works without them. Subsystems add command groups (``covet db ...``) with
+:func:`register_command`, or from an installed distribution through the ``covet.commands``
+entry-point group.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import argparse
 import copy
 import importlib
+import importlib.metadata
 import json
 import os
 import sys
@@ -26,7 +30,8 @@ from typing import Any
 
 from covet import __version__
 from covet._optional import require
-from covet.exceptions import CovetError, MissingDependencyError
+from covet.app import CovetPy
+from covet.exceptions import ConfigurationError, CovetError, MissingDependencyError
 from covet.routing import Route, Router, WebSocketRoute
 
 SERVERS = ("uvicorn", "granian")
@@ -41,6 +46,78 @@ class CommandError(CovetError):
 
 class AppLoadError(CommandError):
     """A ``module:attribute`` import string does not lead to an ASGI application."""
+
+
+class AppBuildError(CovetError):
+    """The application cannot be built (a handler cannot be planned, ...); exit code 1."""
+
+
+# -- command groups added by subsystems ---------------------------------------------------------
+
+Handler = Callable[[argparse.Namespace], int]
+"""What a command runs: it receives the parsed arguments and returns the exit code."""
+
+
+@dataclass(frozen=True)
+class Command:
+    """A command (or command group) of the ``covet`` command line.
+
+    Attributes:
+        name: The word after ``covet`` (``"db"`` for ``covet db ...``).
+        help: One line for ``covet --help``.
+        configure: Called with the command's own ``argparse`` parser: it adds arguments (or
+            sub-commands) and sets ``handler=`` defaults (``parser.set_defaults(handler=f)``)
+            where ``f(args) -> int`` runs the command.
+    """
+
+    name: str
+    help: str
+    configure: Callable[[argparse.ArgumentParser], None]
+
+
+_BUILTIN = ("run", "routes", "openapi")
+_registered: dict[str, Command] = {}
+ENTRY_POINT_GROUP = "covet.commands"
+
+
+def register_command(command: Command) -> None:
+    """Add a command group to ``covet`` (e.g. ``covet db upgrade``), without editing cli.py.
+
+    Installed distributions can do the same without being imported first: an entry point in
+    the ``covet.commands`` group naming a :class:`Command` (its name is the entry point's).
+
+    Raises:
+        ConfigurationError: The name is taken (a built-in command or one registered before).
+    """
+    if command.name in _BUILTIN or command.name in _registered:
+        raise ConfigurationError(f"A covet command named {command.name!r} already exists.")
+    _registered[command.name] = command
+
+
+def unregister_command(name: str) -> None:
+    """Remove a command added with :func:`register_command` (tests, plugins that unload)."""
+    _registered.pop(name, None)
+
+
+def _entry_point_commands() -> list[Command]:
+    found: list[Command] = []
+    for entry in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        if entry.name in _BUILTIN or entry.name in _registered:
+            continue
+        try:
+            command = entry.load()
+        except Exception as exc:  # one broken plugin must not break every covet command
+            _warn(f"command {entry.name!r} ({entry.value}) failed to load: {_one_line(exc)}")
+            continue
+        if not isinstance(command, Command):
+            _warn(f"command {entry.name!r} ({entry.value}) is not a covet.cli.Command")
+            continue
+        found.append(Command(entry.name, command.help, command.configure))
+    return found
+
+
+def _warn(message: str) -> None:
+    print(f"covet: warning: {message}", file=sys.stderr)
 
 
 # -- loading the application ----------------------------------------------------------------
@@ -111,6 +188,28 @@ def _one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {' '.join(str(exc).splitlines())}"
 
 
+def build_app(app: Any) -> None:
+    """Plan every route and build the middleware stack now, mounted apps included.
+
+    The server would otherwise do it at the first request or at start-up, printing a long
+    traceback around the one line that matters.
+
+    Raises:
+        AppBuildError: Building failed (a handler cannot be planned, a bad setting, ...);
+            the message is the error on one line.
+    """
+    try:
+        if isinstance(app, CovetPy):
+            app.build()
+        elif isinstance(app, Router):
+            app.compile()
+    except Exception as exc:
+        raise AppBuildError(f"Building {_describe(app)} failed: {_one_line(exc)}") from exc
+    router = _router_of(app)
+    for mount in router.mounts if router is not None else ():
+        build_app(mount.app)
+
+
 def _add_cwd_to_path() -> None:
     """Make modules in the current directory importable, as ``uvicorn`` does."""
     cwd = os.getcwd()
@@ -123,12 +222,13 @@ def _add_cwd_to_path() -> None:
 
 @dataclass(frozen=True)
 class RouteRow:
-    """One line of the route table."""
+    """One line of the route table; ``runner`` is what serves it (for ``--verbose``)."""
 
     methods: str
     path: str
     name: str
     handler: str
+    runner: str = "-"
 
 
 def route_rows(app: Any, prefix: str = "") -> list[RouteRow]:
@@ -154,7 +254,11 @@ def route_rows(app: Any, prefix: str = "") -> list[RouteRow]:
             methods = "WS"
         else:  # pragma: no cover - the router only holds these two kinds
             methods = "?"
-        rows.append(RouteRow(methods, prefix + route.path, route.name, route.handler_name))
+        rows.append(
+            RouteRow(
+                methods, prefix + route.path, route.name, route.handler_name, _runner(route.app)
+            )
+        )
     for mount in router.mounts:
         path = prefix + mount.path
         rows.append(RouteRow("MOUNT", path or "/", mount.name or "-", _describe(mount.app)))
@@ -163,15 +267,45 @@ def route_rows(app: Any, prefix: str = "") -> list[RouteRow]:
     return sorted(rows, key=lambda row: (row.path, row.methods))
 
 
-def format_table(rows: list[RouteRow]) -> list[str]:
-    """Render rows under a ``METHODS PATH NAME HANDLER`` header, columns aligned."""
-    table = [("METHODS", "PATH", "NAME", "HANDLER")]
-    table += [(row.methods, row.path, row.name, row.handler) for row in rows]
-    widths = [max(len(line[column]) for line in table) for column in range(4)]
+def format_table(rows: list[RouteRow], *, verbose: bool = False) -> list[str]:
+    """Render rows under a ``METHODS PATH NAME HANDLER`` header, columns aligned.
+
+    With ``verbose``, a ``RUNNER`` column names what serves each route: its route
+    middleware, outermost first, then the runner chosen when the handler was planned.
+    """
+    table = [("METHODS", "PATH", "NAME", "HANDLER", *(("RUNNER",) if verbose else ()))]
+    table += [
+        (row.methods, row.path, row.name, row.handler, *((row.runner,) if verbose else ()))
+        for row in rows
+    ]
+    widths = [max(len(line[column]) for line in table) for column in range(len(table[0]))]
     return [
         "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
         for line in table
     ]
+
+
+def _runner(app: Any) -> str:
+    """``Middleware > ... > runner`` for a compiled route's ASGI app (``-`` if not built)."""
+    chain: list[str] = []
+    while app is not None and len(chain) < 50:
+        if isinstance(app, types.FunctionType | types.MethodType):
+            chain.append(app.__name__)
+            break
+        chain.append(type(app).__name__)
+        app = getattr(app, "app", None)
+    return " > ".join(chain) or "-"
+
+
+def matcher_source(app: Any) -> str:
+    """The generated source of the router's path matcher (what ``--matcher-source`` prints)."""
+    router = _router_of(app)
+    if router is None:
+        raise CommandError(f"{_describe(app)} is not a CovetPy application or Router.")
+    sources = router.matcher_sources
+    if not sources:
+        return "# No generated matcher: every path is static, or the table is too deep.\n"
+    return "\n".join(sources)
 
 
 def _router_of(app: Any) -> Router | None:
@@ -188,8 +322,13 @@ def _describe(obj: Any) -> str:
 
 def _cmd_routes(args: argparse.Namespace) -> int:
     _add_cwd_to_path()
-    rows = route_rows(load_app(args.app))
-    for line in format_table(rows):
+    app = load_app(args.app)
+    rows = route_rows(app)  # refuses a non-CovetPy app before building anything
+    build_app(app)
+    if args.matcher_source:
+        print(matcher_source(app), end="")
+        return 0
+    for line in format_table(route_rows(app), verbose=args.verbose):
         print(line)
     if not rows:
         print("(no routes)")
@@ -202,7 +341,12 @@ def _cmd_openapi(args: argparse.Namespace) -> int:
     document = getattr(app, "openapi", None)
     if not callable(document):
         raise CommandError(f"{_describe(app)} is not a CovetPy application, so it has no OpenAPI.")
-    print(json.dumps(document(), indent=args.indent, ensure_ascii=False))
+    build_app(app)
+    try:
+        text = json.dumps(document(), indent=args.indent, ensure_ascii=False)
+    except Exception as exc:
+        raise AppBuildError(f"Generating the OpenAPI document failed: {_one_line(exc)}") from exc
+    print(text)
     return 0
 
 
@@ -217,7 +361,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         )
     _add_cwd_to_path()
     # Fail here, with a one-line message, rather than inside the server's worker.
-    load_app(args.app)
+    build_app(load_app(args.app))
     serve = _serve_granian if args.server == "granian" else _serve_uvicorn
     serve(args)
     return 0
@@ -285,7 +429,8 @@ def _positive(value: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """Build the ``covet`` argument parser and its ``run`` and ``routes`` commands."""
+    """Build the ``covet`` argument parser: ``run``, ``routes``, ``openapi`` and the
+    commands subsystems registered (:func:`register_command`, ``covet.commands``)."""
     parser = argparse.ArgumentParser(prog="covet", description="The CovetPy command line.")
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -308,12 +453,26 @@ def build_parser() -> argparse.ArgumentParser:
 
     routes = commands.add_parser("routes", help="print the route table of an application")
     routes.add_argument("app", help="the application, as 'module:attribute'")
+    routes.add_argument(
+        "--verbose", "-v", action="store_true", help="also show what serves each route"
+    )
+    routes.add_argument(
+        "--matcher-source",
+        action="store_true",
+        help="print the generated source of the path matcher instead of the table",
+    )
     routes.set_defaults(handler=_cmd_routes)
 
     openapi = commands.add_parser("openapi", help="print the OpenAPI document of an application")
     openapi.add_argument("app", help="the application, as 'module:attribute'")
     openapi.add_argument("--indent", type=int, default=2, help="JSON indentation (default 2)")
     openapi.set_defaults(handler=_cmd_openapi)
+
+    for command in [*_registered.values(), *_entry_point_commands()]:
+        group = commands.add_parser(command.name, help=command.help)
+        group.set_defaults(group_parser=group)
+        command.configure(group)
+    parser.set_defaults(command_names=", ".join(commands.choices))
     return parser
 
 
@@ -332,12 +491,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"covetpy {__version__}")
         return 0
     if args.command is None:
-        parser.print_usage(sys.stderr)
-        return _fail("a command is required: run or routes", EXIT_USAGE)
-    handler: Callable[[argparse.Namespace], int] = args.handler
+        parser.print_help(sys.stderr)
+        return _fail(f"a command is required: {args.command_names}", EXIT_USAGE)
+    handler: Handler | None = getattr(args, "handler", None)
+    if handler is None:  # a command group called without one of its sub-commands
+        args.group_parser.print_help(sys.stderr)
+        return _fail(f"'covet {args.command}' needs a sub-command", EXIT_USAGE)
     try:
         return handler(args)
-    except MissingDependencyError as exc:
+    except (MissingDependencyError, AppBuildError) as exc:
         return _fail(str(exc), EXIT_FAILURE)
     except CommandError as exc:
         return _fail(str(exc), EXIT_USAGE)

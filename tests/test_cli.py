@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import argparse
+import importlib.metadata
 import importlib.util
 import json
+import os
+import subprocess
 import sys
 import textwrap
 import urllib.request
@@ -14,7 +18,7 @@ from typing import Any
 import pytest
 
 from covet import __version__
-from covet.cli import load_app, main
+from covet.cli import Command, load_app, main, register_command, unregister_command
 from tests.support.servers import REPO_ROOT, answers_http, free_port, running_server
 
 
@@ -111,7 +115,7 @@ def test_routes_lists_routers_websockets_and_mounts(
     write_module(
         "cli_sample_routes",
         """
-        from covet import CovetPy, Router
+        from covet import CovetPy, Router, WebSocket
 
         app = CovetPy()
         users = Router()
@@ -129,7 +133,7 @@ def test_routes_lists_routers_websockets_and_mounts(
 
 
         @app.websocket("/chat")
-        async def chat(websocket: object) -> None:
+        async def chat(websocket: WebSocket) -> None:
             return None
 
 
@@ -343,3 +347,206 @@ def test_openapi_needs_a_covet_app(
     code, _, err = run_cli(capsys, "openapi", "cli_sample_raw:app")
     assert code == 2
     assert "no OpenAPI" in err
+
+
+# -- an application that cannot be built: one line, non-zero ----------------------------------
+
+UNPLANNABLE = """
+from covet import CovetPy
+
+app = CovetPy()
+
+
+@app.get("/items/{item_id}")
+async def read_item(item_id: int, tags: dict[str, int] = {}) -> int:
+    return item_id
+
+
+@app.websocket("/ws")
+async def chat(socket: object) -> None:
+    return None
+"""
+
+
+def assert_one_line_error(code: int, err: str) -> None:
+    assert code == 1
+    assert len(err.splitlines()) == 1, err
+    assert err.startswith("covet: error: Building covet.app.CovetPy failed: ConfigurationError:")
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    "argv", [["routes"], ["routes", "--verbose"], ["openapi"]], ids=["routes", "verbose", "openapi"]
+)
+def test_an_app_that_cannot_be_planned_is_one_line_and_non_zero(
+    capsys: pytest.CaptureFixture[str], write_module: Callable[[str, str], None], argv: list[str]
+) -> None:
+    write_module("cli_sample_unplannable", UNPLANNABLE)
+    code, out, err = run_cli(capsys, *argv, "cli_sample_unplannable:app")
+    assert_one_line_error(code, err)
+    assert out == ""
+
+
+def test_run_builds_the_app_before_starting_the_server(
+    capsys: pytest.CaptureFixture[str],
+    write_module: Callable[[str, str], None],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    uvicorn = pytest.importorskip("uvicorn")
+    calls: list[Any] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append(app))
+    write_module("cli_sample_unplannable", UNPLANNABLE)
+    code, _, err = run_cli(capsys, "run", "cli_sample_unplannable:app")
+    assert_one_line_error(code, err)
+    assert calls == []  # the server never started
+
+
+def test_covet_run_of_an_unplannable_app_prints_one_line(tmp_path: Path) -> None:
+    (tmp_path / "cli_sample_unplannable.py").write_text(UNPLANNABLE)
+    result = subprocess.run(
+        [sys.executable, "-m", "covet", "run", "cli_sample_unplannable:app"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+    )
+    assert_one_line_error(result.returncode, result.stderr)
+
+
+def test_no_command_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_cli(capsys)
+    assert code == 2
+    assert "a command is required: run, routes, openapi" in err
+    for command in ("run", "routes", "openapi"):
+        assert f"    {command} " in err  # the help's command list
+
+
+# -- covet routes --verbose and --matcher-source -----------------------------------------------
+
+VERBOSE_APP = """
+from covet import CovetPy, Request
+
+
+class Timing:
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        await self.app(scope, receive, send)
+
+
+app = CovetPy()
+
+
+@app.get("/health")
+async def health():
+    return "ok"
+
+
+@app.get("/users/{user_id:int}", middleware=[(Timing, {})])
+async def user(user_id: int, request: Request, q: str = ""):
+    return user_id
+"""
+
+
+def test_routes_verbose_shows_what_serves_each_route(
+    capsys: pytest.CaptureFixture[str], write_module: Callable[[str, str], None]
+) -> None:
+    write_module("cli_sample_verbose", VERBOSE_APP)
+    code, out, err = run_cli(capsys, "routes", "cli_sample_verbose:app", "--verbose")
+    assert code == 0, err
+    header, health, user = out.splitlines()
+    assert header.split() == ["METHODS", "PATH", "NAME", "HANDLER", "RUNNER"]
+    assert health.split()[-1] == "run_direct"
+    assert user.split()[-3:] == ["Timing", ">", "run_planned"]
+
+
+def test_routes_matcher_source_prints_the_generated_matcher(
+    capsys: pytest.CaptureFixture[str], write_module: Callable[[str, str], None]
+) -> None:
+    write_module("cli_sample_verbose", VERBOSE_APP)
+    code, out, err = run_cli(capsys, "routes", "cli_sample_verbose:app", "--matcher-source")
+    assert code == 0, err
+    assert "def match(path):" in out
+    assert "if s0 == 'users':" in out
+    compile(out, "<matcher>", "exec")  # what is printed is the valid Python that runs
+
+
+# -- command groups from subsystems -------------------------------------------------------------
+
+
+def configure_db(parser: argparse.ArgumentParser) -> None:
+    commands = parser.add_subparsers(dest="db_command", metavar="COMMAND")
+    upgrade = commands.add_parser("upgrade", help="apply migrations")
+    upgrade.add_argument("--to", default="head")
+    upgrade.set_defaults(handler=lambda args: print(f"upgrading to {args.to}") or 0)
+
+
+DB_COMMAND = Command("db", "manage the database", configure_db)
+
+
+@pytest.fixture
+def db_command() -> Iterator[None]:
+    register_command(DB_COMMAND)
+    yield
+    unregister_command("db")
+
+
+def test_a_registered_command_group_runs(
+    capsys: pytest.CaptureFixture[str], db_command: None
+) -> None:
+    code, out, err = run_cli(capsys, "db", "upgrade", "--to", "0042")
+    assert (code, out, err) == (0, "upgrading to 0042\n", "")
+
+
+def test_a_registered_group_is_listed_and_needs_a_sub_command(
+    capsys: pytest.CaptureFixture[str], db_command: None
+) -> None:
+    code, out, _ = run_cli(capsys, "--help")
+    assert code == 0
+    assert "manage the database" in out
+    code, _, err = run_cli(capsys, "db")
+    assert code == 2
+    assert "upgrade" in err
+    assert "'covet db' needs a sub-command" in err
+    code, _, err = run_cli(capsys)
+    assert "a command is required: run, routes, openapi, db" in err
+
+
+def test_command_names_cannot_be_taken_twice(db_command: None) -> None:
+    from covet import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="'db' already exists"):
+        register_command(DB_COMMAND)
+    with pytest.raises(ConfigurationError, match="'routes' already exists"):
+        register_command(Command("routes", "mine", configure_db))
+
+
+WORKER_COMMAND = Command(
+    "ignored",  # an entry point's name is the command's name
+    "run background jobs",
+    lambda parser: parser.set_defaults(handler=lambda args: print("working") or 0),
+)
+
+
+def test_an_installed_distribution_adds_a_command_through_an_entry_point(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    group = "covet.commands"
+    points = [
+        importlib.metadata.EntryPoint("worker", "tests.test_cli:WORKER_COMMAND", group),
+        importlib.metadata.EntryPoint("broken", "tests.no_such_module:COMMAND", group),
+    ]
+    monkeypatch.setattr(
+        importlib.metadata,
+        "entry_points",
+        lambda group: points if group == "covet.commands" else [],
+    )
+    code, out, err = run_cli(capsys, "worker")
+    assert (code, out) == (0, "working\n")
+    # A plugin that fails to load is named on one line; the other commands keep working.
+    assert err.splitlines() == [
+        "covet: warning: command 'broken' (tests.no_such_module:COMMAND) failed to load: "
+        "ModuleNotFoundError: No module named 'tests.no_such_module'"
+    ]

@@ -250,6 +250,7 @@ async def home():
 """
 
 
+@pytest.mark.e2e
 def test_uvicorn_shutdown_sets_the_signal_before_the_lifespan_exits(tmp_path: Path) -> None:
     pytest.importorskip("uvicorn")
     log = tmp_path / "events.log"

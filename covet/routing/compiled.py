@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from covet._generated import compile_generated
 from covet.routing.convertors import NO_MATCH, IntConvertor, StringConvertor
 
 if TYPE_CHECKING:
@@ -39,6 +40,8 @@ MAX_COMPILED_DEPTH = 24
 class _Compiler:
     def __init__(self) -> None:
         self._factories: dict[str, Callable[..., Any]] = {}
+        # Each distinct factory source, in generation order (``covet routes --matcher-source``).
+        self.sources: list[str] = []
 
     def function(
         self, node: Node[Any], depth: int, captured: Captured, static: Any = None
@@ -71,8 +74,9 @@ class _Compiler:
         factory = self._factories.get(source)
         if factory is None:
             namespace: dict[str, Any] = {"NO_MATCH": NO_MATCH}
-            exec(compile(source, "<covet router>", "exec"), namespace)
+            exec(compile_generated(source, "router"), namespace)
             factory = self._factories[source] = namespace["make"]
+            self.sources.append(source)
         function: Callable[..., Any] = factory(*body.values)
         return function
 
@@ -166,9 +170,14 @@ def _depth(node: Node[Any]) -> int:
     return 1 + max((_depth(child) for child in children), default=0)
 
 
-def compile_trie(root: Node[Any], static_paths: dict[str, Any]) -> Matcher | None:
-    """Build ``match(path) -> (value, params) | None`` for the trie, or ``None`` if too deep."""
+def compile_trie(root: Node[Any], static_paths: dict[str, Any]) -> tuple[Matcher | None, list[str]]:
+    """Build ``match(path) -> (value, params) | None`` for the trie, and its source.
+
+    The matcher is ``None`` (and the source empty) for tries too deep to compile. The
+    source is the generated factories' text, also registered with ``linecache``.
+    """
     if _depth(root) > MAX_COMPILED_DEPTH:
-        return None
-    match: Matcher = _Compiler().function(root, 0, [], static=static_paths)
-    return match
+        return None, []
+    compiler = _Compiler()
+    match: Matcher = compiler.function(root, 0, [], static=static_paths)
+    return match, compiler.sources

@@ -454,6 +454,11 @@ class Router(MethodShortcuts):
         self._trie.compile()
         self._built = True
 
+    @property
+    def matcher_sources(self) -> list[str]:
+        """The generated path matcher's source (empty before compiling, or if not generated)."""
+        return self._trie.sources
+
     # -- lookup ---------------------------------------------------------------------------
 
     def match(self, method: str, path: str) -> tuple[Route, dict[str, Any]] | None:

@@ -58,10 +58,13 @@ class Trie(Generic[_V]):
         self.static_paths: dict[str, _V] = {}
         # The generated matcher, once compile() ran (None also for tries too deep for it).
         self.compiled: Matcher | None = None
+        # Its generated source (the factories' text), for reading and debugging.
+        self.sources: list[str] = []
 
     def compile(self) -> None:
         """Generate the specialised matcher (done at start-up; see :mod:`.compiled`)."""
-        self.compiled = compiled = compile_trie(self.root, self.static_paths)
+        self.compiled, self.sources = compile_trie(self.root, self.static_paths)
+        compiled = self.compiled
         self.__dict__.pop("match", None)
         if compiled is not None:
             # PERF: callers reach the generated function without a method call in between.
@@ -72,6 +75,7 @@ class Trie(Generic[_V]):
         # The generated matcher no longer describes the trie: forget it until the owner
         # (the router, when it rebuilds) compiles again; the generic walker answers meanwhile.
         self.compiled = None
+        self.sources = []
         self.__dict__.pop("match", None)
         if template.is_static:
             value = self.static_paths.get(template.path)

@@ -14,6 +14,7 @@ import keyword
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
+from covet._generated import compile_generated
 from covet.validation.errors import ValidationError
 
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -36,7 +37,7 @@ def _is_name(name: str) -> bool:
 
 
 def _define(name: str, lines: list[str], namespace: dict[str, Any]) -> Callable[[Any], Any]:
-    exec(compile("\n".join(lines), f"<covet {name}>", "exec"), namespace)
+    exec(compile_generated("\n".join(lines), name), namespace)
     function: Callable[[Any], Any] = namespace[name]
     return function
 
