@@ -28,6 +28,7 @@ from covet.responses import (
 )
 from covet.routing import Controller, Router
 from covet.settings import Secret, Settings
+from covet.validation import RequestValidationError
 from covet.websockets import WebSocket
 
 __version__ = "0.1.0"
@@ -62,6 +63,7 @@ __all__ = [
     "QueryParams",
     "RedirectResponse",
     "Request",
+    "RequestValidationError",
     "Response",
     "RouteConflictError",
     "Router",

@@ -22,7 +22,7 @@ from covet.requests import Request
 from covet.responses.base import JSONResponse, Response
 from covet.responses.problem import ProblemResponse
 from covet.types import ASGIApp, Message, Receive, Scope, Send
-from covet.validation import NO_INPUT, RequestValidationError, ValidationIssue
+from covet.validation import RequestValidationError
 
 logger = logging.getLogger("covet.error")
 
@@ -82,7 +82,7 @@ def http_exception_response(
     extensions = None
     if isinstance(exc, RequestValidationError):
         if fastapi:
-            detail = [_fastapi_issue(issue) for issue in exc.issues]
+            detail = _jsonable(exc.errors())
             return JSONResponse({"detail": detail}, exc.status_code, exc.headers)
         errors = [
             {"loc": list(issue.loc), "msg": issue.msg, "type": issue.type} for issue in exc.issues
@@ -99,31 +99,16 @@ def http_exception_response(
     )
 
 
-def _fastapi_issue(issue: ValidationIssue) -> dict[str, Any]:
-    """One item of FastAPI's ``detail``: pydantic's error with its input and context."""
-    item = {
-        "type": issue.type,
-        "loc": _fastapi_loc(issue.loc),
-        "msg": issue.msg,
-        "input": None if issue.input is NO_INPUT else _jsonable(issue.input),
-    }
-    if issue.ctx is not None:
-        item["ctx"] = _jsonable(issue.ctx)
-    return item
-
-
-def _jsonable(value: Any) -> Any:
+def _jsonable(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     # FastAPI encodes the same way: an exception in ``ctx`` becomes ``{}`` (its vars()).
-    try:
-        return jsonable_encoder(value)
-    except ValueError:  # an uploaded file or other input with no JSON form
-        return None
-
-
-def _fastapi_loc(loc: tuple[str | int, ...]) -> list[str | int]:
-    if loc and loc[0] in ("form", "file"):
-        return ["body", *loc[1:]]
-    return list(loc)
+    for item in errors:
+        for key in ("input", "ctx"):
+            if key in item:
+                try:
+                    item[key] = jsonable_encoder(item[key])
+                except ValueError:  # an input with no JSON form
+                    item[key] = None
+    return errors
 
 
 def _instance(scope: Scope) -> str:

@@ -142,3 +142,28 @@ class RequestValidationError(HTTPException):
     def __init__(self, issues: Iterable[ValidationIssue]) -> None:
         self.issues = capped(issues)
         super().__init__(422, "The request is not valid; see 'errors' for every problem.")
+
+    def errors(self) -> list[dict[str, Any]]:
+        """The issues as FastAPI's ``RequestValidationError.errors()`` lists them.
+
+        Each is ``{"type", "loc", "msg", "input"}`` plus ``"ctx"`` when the message has
+        parameters; form and file fields are located under ``"body"``, as FastAPI locates
+        them. Values are as found (``ctx`` may hold the validator's exception): pass the list
+        through :func:`covet.encoders.jsonable_encoder` before sending it.
+        """
+        return [_fastapi_item(issue) for issue in self.issues]
+
+
+def _fastapi_item(issue: ValidationIssue) -> dict[str, Any]:
+    loc = issue.loc
+    if loc and loc[0] in ("form", "file"):
+        loc = ("body", *loc[1:])
+    item = {
+        "type": issue.type,
+        "loc": list(loc),
+        "msg": issue.msg,
+        "input": None if issue.input is NO_INPUT else issue.input,
+    }
+    if issue.ctx is not None:
+        item["ctx"] = dict(issue.ctx)
+    return item

@@ -23,6 +23,7 @@ BLOCKER = textwrap.dedent(
     sys.meta_path.insert(0, Block())
     import covet
     import covet.routing, covet.middleware, covet.responses, covet.forms, covet.websockets
+    import covet.encoders
     from covet import CovetPy
 
     app = CovetPy()
