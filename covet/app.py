@@ -23,6 +23,7 @@ from covet.lifespan import (
 )
 from covet.limits import DEFAULT_LIMITS, Limits
 from covet.middleware.errors import ErrorMiddleware, ExceptionHandler, ExceptionHandlers, HandlerKey
+from covet.openapi.config import UNSET, OpenAPIConfig, _Unset
 from covet.params import Depends
 from covet.requests import Request
 from covet.responses import HTMLResponse, JSONResponse, Response
@@ -54,17 +55,13 @@ class CovetPy(MethodShortcuts):
         error_format: How client errors (4xx) look: RFC 9457 problem details, with an
             ``errors`` list for 422 (default), or, for migrating clients, FastAPI's
             ``{"detail": "..."}`` and ``{"detail": [{"loc", "msg", "type"}]}`` for 422.
-        title: The API's title in the OpenAPI document.
-        version: The API's version in the OpenAPI document.
-        openapi_url: Where the OpenAPI document is served (``None`` to not serve it, nor
-            the docs pages).
-        docs_url: Where the Swagger UI page is served (``None`` to not serve it).
-        redoc_url: Where the ReDoc page is served (``None`` to not serve it).
-        docs_assets_url: URL prefix of the packaged Swagger UI and ReDoc files the two pages
-            load (no CDN is used, so the pages work offline).
-        servers: The OpenAPI ``servers`` list, as in FastAPI (``[{"url": "https://api.example.com",
-            "description": "..."}]``). Without it, the served document names the request's
-            ``root_path`` (set by mounting or the server) as its server.
+        openapi_config: The OpenAPI document's info and the docs pages' URLs, as one
+            :class:`~covet.openapi.OpenAPIConfig`. The keywords ``title``, ``version``,
+            ``summary``, ``description``, ``terms_of_service``, ``contact``, ``license_info``,
+            ``openapi_tags``, ``servers``, ``openapi_url`` (``None``: no document, no docs
+            pages), ``docs_url``, ``redoc_url``, ``docs_assets_url``, ``serve_docs_assets``,
+            ``swagger_ui_parameters`` and ``generate_unique_id_function`` are shortcuts that
+            build one (FastAPI's keywords); passing both is a ``ConfigurationError``.
         default_response_class: The class non-Response results are sent as on routes that
             set no ``response_class`` (``HTMLResponse``...; JSON by default).
         responses: Extra OpenAPI responses for every route (a route's own win).
@@ -93,17 +90,29 @@ class CovetPy(MethodShortcuts):
         threadpool_size: int | None = None,
         error_format: Literal["problem", "fastapi"] = "problem",
         dependencies: Sequence[Depends] = (),
-        title: str = "CovetPy",
-        version: str = "0.1.0",
-        openapi_url: str | None = "/openapi.json",
-        docs_url: str | None = "/docs",
-        redoc_url: str | None = "/redoc",
-        docs_assets_url: str = "/docs-assets",
-        servers: Sequence[Mapping[str, Any]] = (),
+        openapi_config: OpenAPIConfig | None = None,
+        title: str | _Unset = UNSET,
+        version: str | _Unset = UNSET,
+        summary: str | _Unset | None = UNSET,
+        description: str | _Unset | None = UNSET,
+        terms_of_service: str | _Unset | None = UNSET,
+        contact: Mapping[str, Any] | _Unset | None = UNSET,
+        license_info: Mapping[str, Any] | _Unset | None = UNSET,
+        openapi_tags: Sequence[Mapping[str, Any]] | _Unset | None = UNSET,
+        servers: Sequence[Mapping[str, Any]] | _Unset = UNSET,
+        openapi_url: str | _Unset | None = UNSET,
+        docs_url: str | _Unset | None = UNSET,
+        redoc_url: str | _Unset | None = UNSET,
+        docs_assets_url: str | _Unset = UNSET,
+        serve_docs_assets: bool | _Unset | None = UNSET,
+        swagger_ui_parameters: Mapping[str, Any] | _Unset | None = UNSET,
+        generate_unique_id_function: Callable[[Any], str] | _Unset | None = UNSET,
         default_response_class: type[Response] | None = None,
         responses: Mapping[int | str, Any] | None = None,
         signature_namespace: Mapping[str, Any] | None = None,
     ) -> None:
+        shortcuts = {name: value for name, value in locals().items() if name in _OPENAPI_KEYWORDS}
+        self.openapi_config = _openapi_config(openapi_config, shortcuts)
         if not isinstance(limits, Limits):
             raise ConfigurationError("limits must be a covet.Limits instance.")
         self.debug = debug
@@ -125,6 +134,7 @@ class CovetPy(MethodShortcuts):
             default_response_class=default_response_class,
             responses=responses,
             signature_namespace=signature_namespace,
+            generate_unique_id_function=self.openapi_config.generate_unique_id_function,
         )
         self.router.on_invalidate(self._forget_build)
         self._overrides = DependencyOverrides(self.invalidate)
@@ -136,17 +146,9 @@ class CovetPy(MethodShortcuts):
         self._lifespan_state: dict[str, Any] | None = None
         self.shutting_down = ShutdownSignal()
         self._needs_scope_fixup = bool(self.root_path)
-        self.title = title
-        self.version = version
-        self.openapi_url = openapi_url
-        self.docs_url = docs_url
-        self.redoc_url = redoc_url
-        self.docs_assets_url = docs_assets_url.rstrip("/")
-        if any(not isinstance(s, Mapping) or not isinstance(s.get("url"), str) for s in servers):
-            raise ConfigurationError('servers must be a list of dicts, each with a "url" string.')
-        self.servers = [dict(server) for server in servers]
         self._openapi_served = False
-        self._openapi: dict[str, Any] | None = None
+        # The cached document (FastAPI's name); None until openapi() makes it.
+        self.openapi_schema: dict[str, Any] | None = None
         if threadpool_size is not None:
             configure_threadpool(threadpool_size)
 
@@ -364,32 +366,61 @@ class CovetPy(MethodShortcuts):
         # also planned with the app's limits, overrides and dependencies.
         self._stack = None
         self._inline_errors = None
-        self._openapi = None
+        self.openapi_schema = None
 
     def openapi(self) -> dict[str, Any]:
         """The OpenAPI 3.1 document of this app, generated on first use and cached.
 
         Changing routes, middleware or dependency overrides regenerates it on the next call.
+        As in FastAPI, assigning ``app.openapi = custom_openapi`` replaces it, for the served
+        document too (see :func:`covet.openapi.get_openapi`).
         """
         self.build()
-        if self._openapi is None:
+        if self.openapi_schema is None:
             from covet.openapi import openapi_document
 
-            self._openapi = openapi_document(self, title=self.title, version=self.version)
-        return self._openapi
+            self.openapi_schema = openapi_document(self)
+        return self.openapi_schema
+
+    @property
+    def title(self) -> str:
+        """The API's title (``openapi_config.title``)."""
+        return self.openapi_config.title
+
+    @property
+    def version(self) -> str:
+        """The API's version (``openapi_config.version``)."""
+        return self.openapi_config.version
+
+    @property
+    def openapi_url(self) -> str | None:
+        """Where the OpenAPI document is served (``openapi_config.openapi_url``)."""
+        return self.openapi_config.openapi_url
+
+    @property
+    def docs_url(self) -> str | None:
+        """Where the Swagger UI page is served (``openapi_config.docs_url``)."""
+        return self.openapi_config.docs_url
+
+    @property
+    def redoc_url(self) -> str | None:
+        """Where the ReDoc page is served (``openapi_config.redoc_url``)."""
+        return self.openapi_config.redoc_url
 
     def _add_openapi_route(self) -> None:
-        url = self.openapi_url
+        config = self.openapi_config
+        url = config.openapi_url
         if self._openapi_served or not url:
             return
         self._openapi_served = True
         internal: list[tuple[str | None, Callable[..., Any], str]] = [
             (url, _serve_openapi, "openapi"),
-            (self.docs_url, _serve_swagger_ui, "swagger_ui"),
-            (self.redoc_url, _serve_redoc, "redoc"),
+            (config.docs_url, _serve_swagger_ui, "swagger_ui"),
+            (config.redoc_url, _serve_redoc, "redoc"),
         ]
-        if self.docs_url or self.redoc_url:
-            internal.append((self.docs_assets_url + "/{name}", _serve_docs_asset, "docs_asset"))
+        if config.serves_docs_assets:
+            assets = config.docs_assets_url + "/{name}"
+            internal.append((assets, _serve_docs_asset, "docs_asset"))
         for path, endpoint, name in internal:
             if path and self.router.match("GET", path) is None:  # a route of the app's own wins
                 route = Route(path, endpoint, name=name, include_in_schema=False, system=True)
@@ -476,21 +507,28 @@ async def _serve_openapi(request: Request) -> JSONResponse:
 
 async def _serve_swagger_ui(request: Request) -> HTMLResponse:
     """Serve the Swagger UI page (registered at ``docs_url``)."""
-    from covet.openapi.ui import swagger_ui_html
+    from covet.openapi.docs import get_swagger_ui_html
 
-    app, root = request.app, request.scope.get("root_path", "")
-    return HTMLResponse(
-        swagger_ui_html(root + app.openapi_url, root + app.docs_assets_url, f"{app.title} - Docs")
+    config, root = request.app.openapi_config, request.scope.get("root_path", "")
+    assets = root + config.docs_assets_url
+    return get_swagger_ui_html(
+        openapi_url=root + config.openapi_url,
+        title=f"{config.title} - Docs",
+        swagger_js_url=f"{assets}/swagger-ui-bundle.js",
+        swagger_css_url=f"{assets}/swagger-ui.css",
+        swagger_ui_parameters=config.swagger_ui_parameters,
     )
 
 
 async def _serve_redoc(request: Request) -> HTMLResponse:
     """Serve the ReDoc page (registered at ``redoc_url``)."""
-    from covet.openapi.ui import redoc_html
+    from covet.openapi.docs import get_redoc_html
 
-    app, root = request.app, request.scope.get("root_path", "")
-    return HTMLResponse(
-        redoc_html(root + app.openapi_url, root + app.docs_assets_url, f"{app.title} - ReDoc")
+    config, root = request.app.openapi_config, request.scope.get("root_path", "")
+    return get_redoc_html(
+        openapi_url=root + config.openapi_url,
+        title=f"{config.title} - ReDoc",
+        redoc_js_url=f"{root}{config.docs_assets_url}/redoc.standalone.js",
     )
 
 
@@ -499,3 +537,20 @@ async def _serve_docs_asset(name: str) -> Response:
     from covet.openapi.ui import asset_response
 
     return asset_response(name)
+
+
+_OPENAPI_KEYWORDS = frozenset(OpenAPIConfig.__dataclass_fields__)
+
+
+def _openapi_config(config: OpenAPIConfig | None, keywords: dict[str, Any]) -> OpenAPIConfig:
+    given = {name: value for name, value in keywords.items() if value is not UNSET}
+    if config is None:
+        return OpenAPIConfig(**given)
+    if not isinstance(config, OpenAPIConfig):
+        raise ConfigurationError(f"openapi_config must be an OpenAPIConfig, not {config!r}")
+    if given:
+        raise ConfigurationError(
+            f"Pass openapi_config= or the keywords {sorted(given)}, not both: "
+            "dataclasses.replace(config, ...) makes a changed copy."
+        )
+    return config

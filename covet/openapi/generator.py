@@ -10,6 +10,9 @@ from typing import Any
 
 from covet.di.binding import BoundParameter
 from covet.di.plan import Plan, PlanEntry
+from covet.di.planner import plan_handler
+from covet.exceptions import ConfigurationError
+from covet.openapi.config import info_object
 from covet.openapi.schema import REF_PREFIX, Schema, SchemaRegistry, json_value
 from covet.params import REQUIRED
 from covet.requests import HTTPConnection
@@ -20,6 +23,7 @@ from covet.routing.convertors import (
     IntConvertor,
     UUIDConvertor,
 )
+from covet.routing.endpoint import plan_context
 from covet.routing.response_model import return_annotation
 from covet.routing.routes import Route
 
@@ -72,40 +76,110 @@ _FASTAPI_ISSUE_KEY = ("covet.openapi", "ValidationError")
 def openapi_document(
     app: Any,
     *,
-    title: str = "CovetPy",
-    version: str = "0.1.0",
+    title: str | None = None,
+    version: str | None = None,
     description: str | None = None,
     servers: Sequence[Mapping[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Describe every HTTP route of ``app`` (with ``include_in_schema``) as OpenAPI 3.1.
+
+    The document's info, tags and servers come from ``app.openapi_config``; the keywords
+    override the title, version, description and servers.
 
     Args:
         app: A :class:`~covet.CovetPy` application.
         title: ``info.title``.
         version: ``info.version`` (the API's version, not OpenAPI's).
         description: ``info.description``.
-        servers: The ``servers`` list (``[{"url": ...}]``); ``None`` for the app's own
-            ``servers`` setting, if any.
+        servers: The ``servers`` list (``[{"url": ...}]``).
     """
-    build = getattr(app, "build", None)
-    if build is not None:
-        build()  # plans every route: the document reads the routes' plans
-    builder = _Builder(app)
-    routes = [r for r in app.routes if isinstance(r, Route) and r.include_in_schema]
-    builder.reserve(routes)
-    for route in routes:
+    app.build()  # plans every route with the app's overrides: the document reads the plans
+    config = app.openapi_config
+    return get_openapi(
+        title=title or config.title,
+        version=version or config.version,
+        summary=config.summary,
+        description=description or config.description,
+        routes=app.routes,
+        tags=config.openapi_tags,
+        servers=config.servers if servers is None else servers,
+        terms_of_service=config.terms_of_service,
+        contact=config.contact,
+        license_info=config.license_info,
+        error_format=app.error_format,
+    )
+
+
+def get_openapi(
+    *,
+    title: str,
+    version: str,
+    openapi_version: str = "3.1.0",
+    summary: str | None = None,
+    description: str | None = None,
+    routes: Sequence[Any],
+    tags: Sequence[Mapping[str, Any]] | None = None,
+    servers: Sequence[Mapping[str, Any]] | None = None,
+    terms_of_service: str | None = None,
+    contact: Mapping[str, Any] | None = None,
+    license_info: Mapping[str, Any] | None = None,
+    error_format: str = "problem",
+) -> dict[str, Any]:
+    """The OpenAPI document of ``routes``, with FastAPI's signature (for ``app.openapi = ...``).
+
+    Example:
+        ``get_openapi(title="Shop", version="2.5.0", routes=app.routes)``, then add to the
+        dict what the generated document lacks (``document["info"]["x-logo"] = ...``).
+
+    Args:
+        title: ``info.title``.
+        version: ``info.version``.
+        openapi_version: The OpenAPI version written; only 3.1 documents are generated.
+        summary: ``info.summary``.
+        description: ``info.description``.
+        routes: The routes to describe (``app.routes``); others than HTTP routes and those
+            with ``include_in_schema=False`` are left out.
+        tags: The document's ``tags`` list.
+        servers: The ``servers`` list.
+        terms_of_service: ``info.termsOfService``.
+        contact: ``info.contact``.
+        license_info: ``info.license``.
+        error_format: The app's ``error_format``, which decides the 422 schema (``"fastapi"``:
+            FastAPI's ``HTTPValidationError``).
+
+    Raises:
+        ConfigurationError: an ``openapi_version`` other than 3.1.x.
+    """
+    if not openapi_version.startswith("3.1."):
+        raise ConfigurationError(
+            f"Only OpenAPI 3.1 documents are generated, not openapi_version={openapi_version!r}"
+        )
+    builder = _Builder(error_format)
+    described = [
+        route
+        for route in routes
+        if isinstance(route, Route) and route.include_in_schema and not route.system
+    ]
+    builder.reserve(described)
+    for route in described:
         builder.add(route)
-    info: dict[str, Any] = {"title": title, "version": version}
-    if description:
-        info["description"] = description
-    document: dict[str, Any] = {"openapi": "3.1.0", "info": info}
-    if servers is None:
-        servers = getattr(app, "servers", None)
+    document: dict[str, Any] = {"openapi": openapi_version}
+    document["info"] = info_object(
+        title=title,
+        version=version,
+        summary=summary,
+        description=description,
+        terms_of_service=terms_of_service,
+        contact=contact,
+        license_info=license_info,
+    )
     if servers:
         document["servers"] = [dict(server) for server in servers]
     document["paths"] = builder.paths
     if builder.registry.components:
         document["components"] = {"schemas": dict(sorted(builder.registry.components.items()))}
+    if tags:
+        document["tags"] = [dict(tag) for tag in tags]
     return document
 
 
@@ -131,8 +205,8 @@ def openapi_path(path: str) -> str:
 
 
 class _Builder:
-    def __init__(self, app: Any) -> None:
-        self.app = app
+    def __init__(self, error_format: str) -> None:
+        self.error_format = error_format
         self.registry = SchemaRegistry()
         self.paths: dict[str, dict[str, Any]] = {}
         self._operation_ids: set[str] = set()
@@ -357,7 +431,7 @@ class _Builder:
     def _validation_response(self) -> dict[str, Any]:
         """The 422 answer, as the error middleware sends it for the app's ``error_format``."""
         components = self.registry.components
-        if getattr(self.app, "error_format", "problem") == "fastapi":
+        if self.error_format == "fastapi":
             # JSONResponse({"detail": [...]}): plain application/json, as in FastAPI.
             media = "application/json"
             name = self.registry.name_of(_FASTAPI_PROBLEM_KEY)
@@ -377,9 +451,12 @@ _LOCATIONS = ("query", "header", "cookie")
 
 
 def _plan_of(route: Route) -> Plan:
-    if route.plan is None:
-        raise RuntimeError(f"Route {route.path!r} is not planned yet: build the app first.")
-    return route.plan
+    if route.plan is not None:
+        return route.plan
+    # Not compiled yet (get_openapi before the app's first build): planned here, without the
+    # app's overrides and dependencies, and not stored, so the app still plans it itself.
+    declared = route.options.get("dependencies", ())
+    return plan_handler(plan_context(route), route.endpoint, None, declared)
 
 
 def _collect(plan: Plan, casts: dict[str, Any]) -> list[BoundParameter]:
@@ -469,4 +546,4 @@ def _any_required(parameters: Iterable[BoundParameter]) -> bool:
     return any(p.default is REQUIRED for p in parameters)
 
 
-__all__ = ["openapi_document", "openapi_path", "with_root_path"]
+__all__ = ["get_openapi", "openapi_document", "openapi_path", "with_root_path"]

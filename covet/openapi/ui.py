@@ -1,9 +1,10 @@
-"""Swagger UI and ReDoc pages that work offline, with their assets served from the package."""
+"""The Swagger UI and ReDoc files packaged with covet, served so the docs pages work offline.
+
+The pages themselves are built by :mod:`covet.openapi.docs`.
+"""
 
 from __future__ import annotations
 
-import html
-import json
 import os
 from importlib.resources import files
 from pathlib import Path
@@ -19,72 +20,6 @@ ASSETS: dict[str, str] = {
     "redoc.standalone.js": "application/javascript",
 }
 _CACHE_CONTROL = "public, max-age=86400"
-
-
-def swagger_ui_html(openapi_url: str, assets_url: str, title: str) -> str:
-    """Build a Swagger UI page for the document at ``openapi_url``.
-
-    The page loads only ``{assets_url}/swagger-ui.css`` and ``{assets_url}/swagger-ui-bundle.js``
-    and turns off the online spec validator, so it works without network access.
-
-    Args:
-        openapi_url: URL of the OpenAPI document, as the browser should fetch it.
-        assets_url: URL prefix the packaged assets are served under (no trailing slash).
-        title: Page title; HTML-escaped.
-    """
-    assets = html.escape(assets_url.rstrip("/"))
-    return f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{html.escape(title)}</title>
-<link rel="stylesheet" href="{assets}/swagger-ui.css">
-</head>
-<body>
-<div id="swagger-ui"></div>
-<script src="{assets}/swagger-ui-bundle.js"></script>
-<script>
-window.ui = SwaggerUIBundle({{
-  url: {_js_string(openapi_url)},
-  dom_id: "#swagger-ui",
-  validatorUrl: null
-}});
-</script>
-</body>
-</html>
-"""
-
-
-def redoc_html(openapi_url: str, assets_url: str, title: str) -> str:
-    """Build a ReDoc page for the document at ``openapi_url``.
-
-    The page loads only ``{assets_url}/redoc.standalone.js`` and links no web fonts (ReDoc
-    falls back to the system's fonts), so it works without network access. ReDoc's side menu
-    always shows a logo from ``cdn.redoc.ly``; the page's content security policy keeps the
-    browser from fetching it (images only from the app itself, or inline).
-
-    Args:
-        openapi_url: URL of the OpenAPI document, as the browser should fetch it.
-        assets_url: URL prefix the packaged assets are served under (no trailing slash).
-        title: Page title; HTML-escaped.
-    """
-    assets = html.escape(assets_url.rstrip("/"))
-    return f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="img-src 'self' data: blob:">
-<title>{html.escape(title)}</title>
-<style>body {{ margin: 0; padding: 0; }}</style>
-</head>
-<body>
-<redoc spec-url="{html.escape(openapi_url)}"></redoc>
-<script src="{assets}/redoc.standalone.js"></script>
-</body>
-</html>
-"""
 
 
 def asset_response(name: str) -> FileResponse:
@@ -119,9 +54,3 @@ def asset_path(name: str) -> Path:
             "as a regular directory (not zipped) to serve /docs and /redoc."
         )
     return Path(resource)
-
-
-def _js_string(value: str) -> str:
-    # json.dumps gives a valid JS string literal; escaping <, > and & keeps "</script>" or
-    # "<!--" in a URL from ending the inline script early.
-    return json.dumps(value).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")

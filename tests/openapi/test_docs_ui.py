@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 from covet import CovetPy, HTTPException
-from covet.openapi.ui import asset_path, asset_response, redoc_html, swagger_ui_html
+from covet.openapi.docs import get_redoc_html, get_swagger_ui_html
+from covet.openapi.ui import asset_path, asset_response
 from covet.testing import TestClient
 
 
@@ -178,8 +179,14 @@ def test_internal_routes_are_hidden_from_routes_and_the_document() -> None:
 
 
 def test_title_and_urls_are_escaped() -> None:
-    swagger = swagger_ui_html("/o.json?a=1&b=</script>", '/a"b', "<b>Shop</b> & co")
-    redoc = redoc_html('/o.json"><script>', "/assets", "<b>Shop</b>")
+    swagger = get_swagger_ui_html(
+        openapi_url="/o.json?a=1&b=</script>",
+        title="<b>Shop</b> & co",
+        swagger_css_url='/a"b/swagger-ui.css',
+    ).body.decode()
+    redoc = get_redoc_html(
+        openapi_url='/o.json"><script>', title="<b>Shop</b>", redoc_js_url="/assets/r.js"
+    ).body.decode()
 
     assert "<title>&lt;b&gt;Shop&lt;/b&gt; &amp; co</title>" in swagger
     assert '</script>"' not in swagger
