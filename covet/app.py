@@ -317,22 +317,41 @@ class CovetPy(MethodShortcuts):
         """Run every lifespan of this app, its routers and mounted apps, filling ``state``."""
         self._lifespan_state = state
         self.shutting_down.reset()
-        self.build()
-        async with run_all(self, self._lifespan_factories(), state):
-            # Requests need the state copied in only when a lifespan produced some.
-            self._needs_scope_fixup = bool(self.root_path or state)
-            # App-scoped dependencies close first, while what the lifespans set up still works.
-            async with self.app_dependencies:
-                # Created before serving, so a bad setting or an unreachable service stops
-                # the start-up with its error instead of failing the first request.
-                for route in self.router.routes:
-                    for node in getattr(route, "app_dependencies", ()):
-                        await self.app_dependencies.get(node)
-                try:
-                    yield
-                finally:
-                    # First thing on shutdown, before anything set up above is torn down.
-                    self._signal_shutdown()
+        try:
+            self.build()
+            async with run_all(self, self._lifespan_factories(), state), self._serving(state):
+                yield
+        finally:
+            # After shutdown, requests get no stale state (and errors say the lifespan is off).
+            self._lifespan_state = None
+            self._needs_scope_fixup = bool(self.root_path)
+
+    @asynccontextmanager
+    async def _serving(self, state: dict[str, Any]) -> AsyncIterator[None]:
+        # Requests need the state copied in only when a lifespan produced some.
+        self._needs_scope_fixup = bool(self.root_path or state)
+        # App-scoped dependencies close first, while what the lifespans set up still works.
+        async with self.app_dependencies:
+            # Created before serving, so a bad setting or an unreachable service stops
+            # the start-up with its error instead of failing the first request.
+            for route in self.router.routes:
+                for node in getattr(route, "app_dependencies", ()):
+                    await self.app_dependencies.get(node)
+            try:
+                yield
+            finally:
+                # First thing on shutdown, before anything set up above is torn down.
+                self._signal_shutdown()
+
+    def explain_missing_state(self) -> str:
+        """Why lifespan state is missing, for error messages (empty unless it never ran)."""
+        if self._lifespan_state is not None or not self._lifespan_factories():
+            return ""
+        return (
+            "; this app has a lifespan, but it has not run, so the state it provides is "
+            "missing: in tests, use 'with TestClient(app) as client:' (the with block runs "
+            "the lifespan); under a server, keep its lifespan support on"
+        )
 
     def _signal_shutdown(self) -> None:
         self.shutting_down.set()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar, overload
 from urllib.parse import SplitResult, urlencode, urlsplit
 
@@ -345,10 +345,14 @@ class QueryParams(ImmutableMultiDict[str]):
 class State:
     """Attribute-style access to a dict of values (``request.state.user``)."""
 
-    __slots__ = ("_state",)
+    __slots__ = ("_explain", "_state")
 
-    def __init__(self, state: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, state: dict[str, Any] | None = None, explain: Callable[[], str] | None = None
+    ) -> None:
         object.__setattr__(self, "_state", {} if state is None else state)
+        # Adds why an attribute may be missing to the error (the lifespan has not run, ...).
+        object.__setattr__(self, "_explain", explain)
 
     def __setattr__(self, key: str, value: Any) -> None:
         self._state[key] = value
@@ -357,7 +361,8 @@ class State:
         try:
             return self._state[key]
         except KeyError:
-            raise AttributeError(f"State has no attribute {key!r}") from None
+            hint = self._explain() if self._explain is not None else ""
+            raise AttributeError(f"State has no attribute {key!r}{hint}") from None
 
     def __delattr__(self, key: str) -> None:
         try:

@@ -142,8 +142,13 @@ class HTTPConnection(Mapping[str, Any]):
         try:
             return self._state
         except AttributeError:
-            self._state = state = State(self.scope.setdefault("state", {}))
+            state = State(self.scope.setdefault("state", {}), self._explain_missing_state)
+            self._state = state
             return state
+
+    def _explain_missing_state(self) -> str:
+        explain = getattr(self.scope.get("app"), "explain_missing_state", None)
+        return explain() if callable(explain) else ""
 
     def state_of(self, kind: type[_T]) -> _T:
         """Return the typed object a lifespan yielded, e.g. ``request.state_of(AppState)``."""
@@ -152,7 +157,8 @@ class HTTPConnection(Mapping[str, Any]):
         try:
             value = self.scope["state"][typed_state_key(kind)]
         except KeyError:
-            raise LookupError(f"No lifespan yielded a {kind.__qualname__}.") from None
+            hint = self._explain_missing_state()
+            raise LookupError(f"No lifespan yielded a {kind.__qualname__}{hint}.") from None
         if not isinstance(value, kind):  # pragma: no cover - the key is derived from the type
             raise LookupError(f"Lifespan state for {kind.__qualname__} has the wrong type.")
         return value

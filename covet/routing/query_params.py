@@ -14,7 +14,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from covet._parsers.query import parse_query_string
-from covet._types import ASGIApp, Receive, Scope, Send
 from covet.datastructures import QueryParams
 from covet.di.plan import PlanEntry, Source
 from covet.di.resolution import _cast_path as cast_path
@@ -22,6 +21,7 @@ from covet.limits import Limits
 from covet.params import REQUIRED
 from covet.responses.base import Response
 from covet.routing.results import Serializer, response_messages
+from covet.types import ASGIApp, Receive, Scope, Send
 from covet.validation import RequestValidationError, ValidationError, ValidationIssue
 
 _MISSING: Any = object()

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
+from covet import CovetPy, Request
 from covet.testing import AsyncTestClient, LifespanError, TestClient
 from covet.types import Receive, Scope, Send
 
@@ -178,3 +182,58 @@ def test_async_client_startup_failure_raises() -> None:
 
     with pytest.raises(LifespanError, match="no config"):
         asyncio.run(main())
+
+
+# -- a TestClient used without ``with`` on an app whose lifespan provides state ---------------
+
+
+@dataclass
+class Resources:
+    db: str
+
+
+def state_app() -> CovetPy:
+    @asynccontextmanager
+    async def lifespan(app: CovetPy) -> AsyncIterator[Resources]:
+        yield Resources(db="sqlite://")
+
+    app = CovetPy(lifespan=lifespan)
+
+    @app.get("/db")
+    async def db(request: Request) -> str:
+        return str(request.state.db)
+
+    @app.get("/typed")
+    async def typed(request: Request) -> str:
+        return request.state_of(Resources).db
+
+    return app
+
+
+@pytest.mark.parametrize(
+    ("path", "error"), [("/db", AttributeError), ("/typed", LookupError)], ids=["state", "state_of"]
+)
+def test_without_with_the_missing_state_error_says_to_use_with(
+    path: str, error: type[Exception]
+) -> None:
+    app = state_app()
+    client = TestClient(app)
+    with pytest.raises(error, match=r"use 'with TestClient\(app\) as client:'"):
+        client.get(path)
+    with TestClient(app) as client:
+        assert client.get(path).json() == "sqlite://"
+    # After the block, the lifespan has ended: no stale state, and the same advice.
+    with pytest.raises(error, match=r"with TestClient\(app\) as client:"):
+        TestClient(app).get(path)
+
+
+def test_an_app_without_a_lifespan_keeps_the_plain_message() -> None:
+    app = CovetPy()
+
+    @app.get("/")
+    async def home(request: Request) -> str:
+        return str(request.state.missing)
+
+    with pytest.raises(AttributeError) as caught:
+        TestClient(app).get("/")
+    assert str(caught.value) == "State has no attribute 'missing'"
