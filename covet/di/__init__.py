@@ -15,6 +15,7 @@ from covet.di.plan import (
     Source,
 )
 from covet.di.planner import plan_callable, plan_dependency, plan_handler
+from covet.di.resolution import SwallowedExceptionError
 
 __all__ = [
     "ConnectionKind",
@@ -24,6 +25,7 @@ __all__ = [
     "PlanContext",
     "PlanEntry",
     "Source",
+    "SwallowedExceptionError",
     "plan_callable",
     "plan_dependency",
     "plan_handler",

@@ -84,7 +84,46 @@ def plan_handler(
             )
     entries = plan_callable(context, handler, overrides)
     effects = [plan_dependency(context, depends, overrides) for depends in dependencies]
-    return Plan(entries, effects)
+    plan = Plan(entries, effects)
+    _check_path_taken(context, handler, plan)
+    return plan
+
+
+def _check_path_taken(context: PlanContext, handler: Callable[..., Any], plan: Plan) -> None:
+    """Refuse a path parameter nobody takes while an unmarked parameter falls to the query.
+
+    ``/items/{item_id}`` with ``def read(id: int)`` is a misspelling: ``id`` would silently
+    become a required query parameter and ``item_id`` be ignored. A path parameter is taken
+    when the handler or any dependency in its plan reads it.
+    """
+    taken: set[str] = set()
+    queried: list[tuple[Callable[..., Any], str]] = []
+
+    def walk(call: Callable[..., Any], entries: list[PlanEntry]) -> None:
+        for entry in entries:
+            if entry.source in (Source.PATH_CONVERTED, Source.PATH_VALIDATED):
+                taken.add(entry.name)
+            elif entry.parameter is not None and entry.parameter.source is Source.PATH:
+                taken.add(entry.parameter.key)
+            elif entry.parameter is not None and entry.parameter.marker is None:
+                if entry.parameter.source is Source.QUERY:
+                    queried.append((call, entry.name))
+            elif entry.dependency is not None:
+                walk(entry.dependency.call, entry.dependency.plan)
+
+    walk(handler, plan.entries)
+    for node in plan.effects:
+        walk(node.call, node.plan)
+    untaken = sorted(context.path_params - taken)
+    if untaken and queried:
+        call, name = queried[0]
+        raise ConfigurationError(
+            f"Path parameter {untaken[0]!r} of {context.name} is taken by no parameter of "
+            f"{callable_name(handler)} or its dependencies, while parameter {name!r} of "
+            f"{callable_name(call)} would be read from the query string: rename it "
+            f"{untaken[0]!r} to take the path value, or mark it Query() if it is meant to "
+            "be a query parameter."
+        )
 
 
 def plan_callable(

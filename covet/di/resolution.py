@@ -8,12 +8,12 @@ from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack
 from typing import Any
 
-from covet._callables import CallKind
+from covet._callables import CallKind, callable_name
 from covet.background import BackgroundTasks
 from covet.concurrency import run_in_threadpool
 from covet.di.binding import BoundParameter, bind
 from covet.di.plan import DependencyNode, PathValue, PlanEntry, Source
-from covet.exceptions import ConfigurationError
+from covet.exceptions import ConfigurationError, CovetError
 from covet.requests import HTTPConnection
 from covet.responses.base import Response
 from covet.types import Message, Receive, Scope, Send
@@ -205,7 +205,8 @@ class Resolution:
             raise RuntimeError("Generator dependencies need a teardown stack.")
         elif kind is _ASYNC_GENERATOR:
             manager = contextlib.asynccontextmanager(node.call)(**kwargs)
-            value = await self.stack.enter_async_context(manager)
+            value = await manager.__aenter__()
+            self.stack.push_async_exit(_not_swallowing(node.call, manager.__aexit__))
         else:
             value = await self._enter_sync(node.call, kwargs)
         if node.use_cache:
@@ -217,11 +218,37 @@ class Resolution:
         manager = contextlib.contextmanager(call)(**kwargs)
         value = await run_in_threadpool(manager.__enter__)
 
-        async def leave(exc_type: Any, exc: Any, traceback: Any) -> bool:
-            return bool(await run_in_threadpool(manager.__exit__, exc_type, exc, traceback))
+        async def leave(exc_type: Any, exc: Any, traceback: Any) -> bool | None:
+            return await run_in_threadpool(manager.__exit__, exc_type, exc, traceback)
 
-        self.stack.push_async_exit(leave)
+        self.stack.push_async_exit(_not_swallowing(call, leave))
         return value
+
+
+class SwallowedExceptionError(CovetError, RuntimeError):
+    """A yield dependency caught the handler's exception and did not re-raise it.
+
+    The request cannot be answered as the handler meant, and nothing else would answer it:
+    this error makes it a 500 (logged, naming the dependency) instead of no response at all.
+    """
+
+
+_Exit = Callable[[Any, Any, Any], Awaitable[bool | None]]
+
+
+def _not_swallowing(call: Callable[..., Any], leave: _Exit) -> _Exit:
+    """Tear a generator dependency down, refusing to let it suppress the exception."""
+
+    async def leave_checked(exc_type: Any, exc: Any, traceback: Any) -> bool:
+        if await leave(exc_type, exc, traceback) and exc is not None:
+            raise SwallowedExceptionError(
+                f"Dependency {callable_name(call)} caught {exc_type.__name__} ({exc}) from the "
+                "handler and did not re-raise it, so the request has no response: re-raise it "
+                "(a bare `raise` in the except block), or raise an HTTPException instead."
+            ) from exc
+        return False
+
+    return leave_checked
 
 
 class AppScope:

@@ -6,7 +6,10 @@ import functools
 from collections.abc import AsyncIterator, Iterator
 from typing import Annotated, Any
 
-from covet import BackgroundTasks, CovetPy, Depends, Request
+import pytest
+
+from covet import BackgroundTasks, CovetPy, Depends, HTTPException, Query, Request
+from covet.exceptions import ConfigurationError
 from covet.responses import JSONResponse
 from covet.testing import TestClient
 
@@ -146,3 +149,78 @@ def test_background_task_partial_of_an_async_callable_object_is_awaited() -> Non
 
     assert TestClient(app).post("/send").json() == {"queued": True}
     assert done == ["ada"]
+
+
+def swallowing_sync() -> Iterator[str]:
+    try:
+        yield "db"
+    except Exception:
+        pass  # the bug under test: handled, not re-raised
+
+
+async def swallowing_async() -> AsyncIterator[str]:
+    try:
+        yield "db"
+    except HTTPException:
+        pass
+
+
+@pytest.mark.parametrize(
+    ("dependency", "error"),
+    [(swallowing_sync, RuntimeError("boom")), (swallowing_async, HTTPException(404))],
+    ids=["sync-generator", "async-generator"],
+)
+def test_a_yield_dependency_swallowing_the_handlers_exception_ends_in_a_500(
+    dependency: Any, error: Exception, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = CovetPy()
+
+    @app.get("/")
+    async def index(db: str = Depends(dependency)) -> None:
+        raise error
+
+    response = TestClient(app, raise_server_exceptions=False).get("/")
+    assert response.status_code == 500
+    logged = "\n".join(
+        str(record.exc_info[1]) for record in caplog.records if record.exc_info is not None
+    )
+    assert f"Dependency {dependency.__module__}.{dependency.__qualname__} caught" in logged
+    assert "did not re-raise it" in logged
+
+
+def test_a_misspelt_path_parameter_is_refused_at_start_up() -> None:
+    app = CovetPy()
+
+    @app.get("/items/{item_id}")
+    async def read_item(id: int) -> Any:
+        return {"id": id}
+
+    with pytest.raises(ConfigurationError) as info:
+        app.build()
+    message = str(info.value)
+    assert "Path parameter 'item_id' of route '/items/{item_id}'" in message
+    assert "read_item" in message
+    assert "parameter 'id'" in message
+
+
+def test_a_path_parameter_taken_by_a_dependency_is_taken() -> None:
+    app = CovetPy()
+
+    def get_item(item_id: int) -> dict[str, int]:
+        return {"item_id": item_id}
+
+    @app.get("/items/{item_id}")
+    async def read_item(item: dict[str, int] = Depends(get_item), q: str = "") -> Any:
+        return {**item, "q": q}
+
+    assert TestClient(app).get("/items/3?q=x").json() == {"item_id": 3, "q": "x"}
+
+
+def test_an_explicit_query_parameter_beside_an_unread_path_parameter_is_allowed() -> None:
+    app = CovetPy()
+
+    @app.get("/users/{user_id}/items")
+    async def items(request: Request, q: Annotated[str, Query()] = "") -> Any:
+        return {"user": request.path_params["user_id"], "q": q}
+
+    assert TestClient(app).get("/users/u1/items?q=a").json() == {"user": "u1", "q": "a"}
