@@ -42,6 +42,22 @@ def bodiless_headers(status: int, headers: RawHeaders) -> RawHeaders:
     return kept
 
 
+# PERF: small bodies' Content-Length headers are built once, not formatted per response
+# (str(n).encode() costs more than the rest of a plain-text response's headers together).
+_LENGTH_HEADERS: dict[int, tuple[bytes, bytes]] = {}
+_CACHED_LENGTHS = 4096
+
+
+def content_length(length: int) -> tuple[bytes, bytes]:
+    """The ``Content-Length`` header for a body of ``length`` bytes."""
+    header = _LENGTH_HEADERS.get(length)
+    if header is None:
+        header = (b"content-length", str(length).encode("latin-1"))
+        if length < _CACHED_LENGTHS:
+            _LENGTH_HEADERS[length] = header
+    return header
+
+
 @functools.lru_cache(maxsize=256)
 def _content_type(media_type: str, charset: str) -> bytes:
     if media_type.startswith("text/") and "charset=" not in media_type:
@@ -65,6 +81,8 @@ class Response:
     # Responses whose length is unknown up front (streams) leave Content-Length out.
     auto_content_length = True
     _content_type_header: tuple[bytes, bytes] | None = None
+    # Whether render() is the base class's (a subclass may render str content its own way).
+    _renders_text = True
 
     def __init__(
         self,
@@ -76,20 +94,25 @@ class Response:
     ) -> None:
         self.status_code = status_code
         self.background = background
-        body = self.body = self.render(content)
+        # PERF: text through the base class's render() is encoded here, without the call.
+        if type(content) is str and self._renders_text:
+            body = self.body = content.encode(self.charset)
+        else:
+            body = self.body = self.render(content)
         if media_type is not None:
             self.media_type = media_type
         elif headers is None and status_code == 200 and self.auto_content_length:
             # PERF: the most common response (200, class media type, no extra headers)
             # takes a precomputed Content-Type header.
             content_type = self._content_type_header
-            length = (b"content-length", str(len(body)).encode("latin-1"))
+            length = content_length(len(body))
             self.raw_headers = [length, content_type] if content_type else [length]
             return
         self.raw_headers = self._build_headers(headers)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        cls._renders_text = cls.render is Response.render
         cls._content_type_header = (
             (b"content-type", _content_type(cls.media_type, cls.charset))
             if cls.media_type is not None
@@ -119,18 +142,14 @@ class Response:
             if no_body:
                 return bodiless_headers(status, raw)
             if self.auto_content_length and b"content-length" not in names:
-                raw.append((b"content-length", str(len(self.body)).encode("latin-1")))
+                raw.append(content_length(len(self.body)))
             if self.media_type is not None and b"content-type" not in names:
                 raw.append((b"content-type", _content_type(self.media_type, self.charset)))
             return raw
         # PERF: the common case, no user headers, builds the list in one go.
         if no_body:
             return bodiless_headers(status, [])
-        raw = (
-            [(b"content-length", str(len(self.body)).encode("latin-1"))]
-            if self.auto_content_length
-            else []
-        )
+        raw = [content_length(len(self.body))] if self.auto_content_length else []
         if self.media_type is not None:
             raw.append((b"content-type", _content_type(self.media_type, self.charset)))
         return raw

@@ -8,7 +8,13 @@ from typing import Any
 
 from covet import _json
 from covet.background import BackgroundTask
-from covet.responses.base import JSONResponse, Response, bodiless_headers, has_no_content
+from covet.responses.base import (
+    JSONResponse,
+    Response,
+    bodiless_headers,
+    content_length,
+    has_no_content,
+)
 from covet.types import Message, Receive, Scope, Send
 
 _JSON_HEADER = (b"content-type", b"application/json")
@@ -32,15 +38,27 @@ def response_messages(
         if status != 200 and has_no_content(status):
             return _start(status, bodiless_headers(status, [])), _EMPTY_BODY, None
         body = _json.dumps(result)
-        headers = [_JSON_HEADER, (b"content-length", str(len(body)).encode("ascii"))]
-        return _start(status, headers), _body(body, method), None
+        # PERF: the messages are built inline, not by _start()/_body(): two calls fewer.
+        return (
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [_JSON_HEADER, content_length(len(body))],
+            },
+            {"type": "http.response.body", "body": b"" if method == "HEAD" else body},
+            None,
+        )
     if type(result).__call__ is not _RESPONSE_CALL:
         return None
     status = result.status_code
     if status != 200 and has_no_content(status):
         headers = bodiless_headers(status, result.raw_headers)
         return _start(status, headers), _EMPTY_BODY, result.background
-    return _start(status, result.raw_headers), _body(result.body, method), result.background
+    return (
+        {"type": "http.response.start", "status": status, "headers": result.raw_headers},
+        {"type": "http.response.body", "body": b"" if method == "HEAD" else result.body},
+        result.background,
+    )
 
 
 def with_response_class(
@@ -70,10 +88,6 @@ def with_response_class(
 
 def _start(status: int, headers: list[tuple[bytes, bytes]]) -> Message:
     return {"type": "http.response.start", "status": status, "headers": headers}
-
-
-def _body(body: bytes, method: str) -> Message:
-    return {"type": "http.response.body", "body": b"" if method == "HEAD" else body}
 
 
 _EMPTY_BODY: Message = {"type": "http.response.body", "body": b""}
