@@ -263,10 +263,11 @@ class Request(HTTPConnection):
                 400 for malformed, too deep or over-long-number JSON.
         """
         if not self._json_parsed:
-            require_json_content_type(self.scope)
+            body = await self.body()
+            require_json_media(first_header(self.scope["headers"], b"content-type"), body)
             limits = self.limits
             self._json = parse_json(
-                await self.body(),
+                body,
                 max_depth=limits.max_json_depth,
                 max_number_digits=limits.max_number_digits,
             )
@@ -334,15 +335,26 @@ def too_large(limit: int) -> HTTPException:
     return HTTPException(413, f"Request body is larger than the limit of {limit} bytes.")
 
 
-def require_json_content_type(scope: Scope) -> None:
-    """Raise 415 unless the request's Content-Type names JSON."""
-    require_json_media(first_header(scope["headers"], b"content-type"))
+class NotJSONError(HTTPException):
+    """A body sent without a JSON Content-Type where JSON is expected (415).
+
+    Never parsed: a browser sends a cross-site body without preflight only when it is not
+    declared JSON, so refusing it is a CSRF guard. With ``error_format="fastapi"`` it is
+    answered as FastAPI answers it, a 422.
+
+    Attributes:
+        body: The body that was refused.
+    """
+
+    def __init__(self, body: bytes) -> None:
+        super().__init__(415, "Expected a JSON body: Content-Type must be application/json.")
+        self.body = body
 
 
-def require_json_media(content_type: bytes | None) -> None:
-    """Raise 415 unless ``content_type`` (a Content-Type value, or ``None``) names JSON."""
+def require_json_media(content_type: bytes | None, body: bytes = b"") -> None:
+    """Raise :class:`NotJSONError` unless ``content_type`` (a value, or ``None``) names JSON."""
     if not is_json_content_type(content_type):
-        raise HTTPException(415, "Expected a JSON body: Content-Type must be application/json.")
+        raise NotJSONError(body)
 
 
 def check_declared_length(scope: Scope, limit: int) -> None:

@@ -18,13 +18,31 @@ _WHITESPACE = " \t\n\r"  # JSON's insignificant whitespace (RFC 8259 section 2)
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
-class _BadTokenError(Exception):
-    """A token the scanner accepted but the limits refuse; ``parse_json`` adds its position."""
+class InvalidJSONError(BadRequestError):
+    """The body is not well-formed JSON (400; FastAPI's 422 ``json_invalid`` in its format).
 
-    def __init__(self, message: str, token: str) -> None:
+    Attributes:
+        position: Index of the offending character in the decoded text.
+        reason: What is wrong there (``"Expecting value"``).
+    """
+
+    def __init__(self, detail: str, position: int, reason: str) -> None:
+        super().__init__(detail)
+        self.position = position
+        self.reason = reason
+
+
+class _BadTokenError(Exception):
+    """A token the scanner accepted but the limits refuse; ``parse_json`` adds its position.
+
+    ``malformed`` tokens are not JSON at all (``NaN``); the others are JSON over a limit.
+    """
+
+    def __init__(self, message: str, token: str, *, malformed: bool = False) -> None:
         super().__init__(message)
         self.message = message
         self.token = token
+        self.malformed = malformed
 
 
 def _parse_int(max_digits: int) -> Any:
@@ -55,7 +73,7 @@ def _long_number(max_digits: int) -> Callable[[str], re.Match[str] | None]:
 
 
 def _reject_constant(name: str) -> Any:
-    raise _BadTokenError(f"Invalid JSON: {name} is not allowed", name)
+    raise _BadTokenError(f"Invalid JSON: {name} is not allowed", name, malformed=True)
 
 
 @functools.lru_cache(maxsize=16)
@@ -127,11 +145,15 @@ def parse_json(
     try:
         document = _decode(decoder, text)
     except json.JSONDecodeError as exc:
-        raise BadRequestError(
-            f"Invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}."
+        raise InvalidJSONError(
+            f"Invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}.", exc.pos, exc.msg
         ) from exc
     except _BadTokenError as exc:
-        raise BadRequestError(f"{exc.message}{_position(text, exc.token)}.") from None
+        position = _token_position(text, exc.token)
+        detail = f"{exc.message}{_line_column(text, position)}."
+        if exc.malformed:
+            raise InvalidJSONError(detail, max(position, 0), exc.message) from None
+        raise BadRequestError(detail) from None
     except RecursionError as exc:  # pragma: no cover - guarded by check_depth
         raise BadRequestError("JSON nesting is too deep.") from exc
     except ValueError as exc:  # CPython's own int-string conversion limit
@@ -164,8 +186,8 @@ _TOKEN = re.compile(
 )
 
 
-def _position(text: str, token: str) -> str:
-    """`` at line L column C`` for the first ``token`` outside a string ("" if not found).
+def _token_position(text: str, token: str) -> int:
+    """The index of the first ``token`` outside a string (-1 if not found).
 
     The scanner reads left to right and stops at the first refused token, and every copy of
     a refused token is refused, so the first copy outside a string is the culprit. Error
@@ -173,11 +195,17 @@ def _position(text: str, token: str) -> str:
     """
     for match in _TOKEN.finditer(text):
         if match.group() == token:
-            pos = match.start()
-            line = text.count("\n", 0, pos) + 1
-            column = pos - text.rfind("\n", 0, pos)
-            return f" at line {line} column {column}"
-    return ""
+            return match.start()
+    return -1
+
+
+def _line_column(text: str, position: int) -> str:
+    """`` at line L column C`` for ``position`` ("" for -1)."""
+    if position < 0:
+        return ""
+    line = text.count("\n", 0, position) + 1
+    column = position - text.rfind("\n", 0, position)
+    return f" at line {line} column {column}"
 
 
 def _reject_lone_surrogates(document: Any) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import quote
 
 from covet._callables import is_async_callable
+from covet._parsers.json import InvalidJSONError
 from covet._request_id import request_id
 from covet.concurrency import run_in_threadpool
 from covet.encoders import jsonable_encoder
@@ -18,7 +19,7 @@ from covet.exceptions import (
     HTTPException,
     WebSocketException,
 )
-from covet.requests import Request
+from covet.requests import NotJSONError, Request
 from covet.responses.base import JSONResponse, Response
 from covet.responses.problem import ProblemResponse
 from covet.types import ASGIApp, Message, Receive, Scope, Send
@@ -74,7 +75,8 @@ def http_exception_response(
     A :class:`RequestValidationError` lists every issue in an ``errors`` member. With
     ``error_format="fastapi"`` the body is FastAPI's instead: ``{"detail": "..."}``, and
     ``{"detail": [{"loc", "msg", "type"}]}`` for validation errors (form and file fields
-    located under ``body``, as FastAPI locates them).
+    located under ``body``, as FastAPI locates them), and FastAPI's 422 for a body that is
+    not well-formed JSON (``json_invalid``) or not declared JSON (still never parsed).
     """
     if exc.status_code < 400:
         return Response(status_code=exc.status_code, headers=exc.headers)
@@ -88,6 +90,8 @@ def http_exception_response(
             {"loc": list(issue.loc), "msg": issue.msg, "type": issue.type} for issue in exc.issues
         ]
         extensions = {"errors": errors}
+    elif fastapi and isinstance(exc, InvalidJSONError | NotJSONError):
+        return JSONResponse({"detail": [_fastapi_body_issue(exc)]}, 422, exc.headers)
     elif fastapi:
         return JSONResponse({"detail": exc.detail}, exc.status_code, exc.headers)
     return ProblemResponse(
@@ -97,6 +101,25 @@ def http_exception_response(
         headers=exc.headers,
         extensions=extensions,
     )
+
+
+def _fastapi_body_issue(exc: InvalidJSONError | NotJSONError) -> dict[str, Any]:
+    """The 422 item FastAPI answers a malformed JSON body, or a body not declared JSON, with."""
+    if isinstance(exc, InvalidJSONError):
+        return {
+            "type": "json_invalid",
+            "loc": ["body", exc.position],
+            "msg": "JSON decode error",
+            "input": {},
+            "ctx": {"error": exc.reason},
+        }
+    # FastAPI validates the undecoded body against the body's type; a model refuses it so.
+    return {
+        "type": "model_attributes_type",
+        "loc": ["body"],
+        "msg": "Input should be a valid dictionary or object to extract fields from",
+        "input": exc.body.decode("utf-8", "replace"),
+    }
 
 
 def _jsonable(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:

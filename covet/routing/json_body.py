@@ -60,7 +60,7 @@ def compile_json_body(
                 raise too_large(max_body_size)
         body = await receive_body(receive, max_body_size)
         if body:
-            require_json_media(content_type)
+            require_json_media(content_type, body)
             document = parse_json(body, max_depth=max_depth, max_number_digits=max_number_digits)
             try:
                 value = validate(document)
