@@ -22,7 +22,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from covet._optional import require
 from covet.di.plan import Source
+from covet.exceptions import MissingDependencyError
 from covet.forms import FormData, UploadFile
 from covet.params import REQUIRED, Param
 from covet.requests import HTTPConnection, Request
@@ -210,6 +212,13 @@ def _plan_file(
     limits: Constraints | None = None,
 ) -> BoundParameter:
     kind = _file_kind(annotation)
+    try:
+        # Uploads only arrive in multipart bodies: refuse at start-up, not at the first upload.
+        require("python_multipart", extra="multipart")
+    except MissingDependencyError as exc:
+        raise MissingDependencyError(
+            f"Parameter {name!r} of {handler} takes an uploaded file: {exc}"
+        ) from exc.__cause__
     if kind is None:
         raise TypeError(
             f"Parameter {name!r} of {handler}: a File() parameter must be annotated "

@@ -29,7 +29,7 @@ from covet.di.plan import (
     PlanEntry,
     Source,
 )
-from covet.exceptions import ConfigurationError
+from covet.exceptions import ConfigurationError, MissingDependencyError
 from covet.params import REQUIRED, Depends, Param
 from covet.requests import HTTPConnection, Request
 from covet.responses.base import Response
@@ -276,6 +276,8 @@ def _plan_bound(
         parameter = plan_parameter(name, annotation, default, marker, callable_name(func))
     except TypeError as exc:
         raise ConfigurationError(f"{exc} ({where(context, chain)})") from exc
+    except MissingDependencyError as exc:
+        raise MissingDependencyError(f"{exc} ({where(context, chain)})") from exc
     return PlanEntry(name, parameter.source, parameter=parameter)
 
 
