@@ -13,6 +13,7 @@ from covet.di.plan import Plan, PlanEntry
 from covet.di.planner import plan_handler
 from covet.exceptions import ConfigurationError
 from covet.openapi.config import info_object
+from covet.openapi.contributions import SecuritySchemes, apply, contributions
 from covet.openapi.schema import REF_PREFIX, Schema, SchemaRegistry, json_value
 from covet.params import REQUIRED
 from covet.requests import HTTPConnection
@@ -176,8 +177,13 @@ def get_openapi(
     if servers:
         document["servers"] = [dict(server) for server in servers]
     document["paths"] = builder.paths
+    components: dict[str, Any] = {}
     if builder.registry.components:
-        document["components"] = {"schemas": dict(sorted(builder.registry.components.items()))}
+        components["schemas"] = dict(sorted(builder.registry.components.items()))
+    if builder.security_schemes.schemes:
+        components["securitySchemes"] = dict(sorted(builder.security_schemes.schemes.items()))
+    if components:
+        document["components"] = components
     if tags:
         document["tags"] = [dict(tag) for tag in tags]
     return document
@@ -208,6 +214,7 @@ class _Builder:
     def __init__(self, error_format: str) -> None:
         self.error_format = error_format
         self.registry = SchemaRegistry()
+        self.security_schemes = SecuritySchemes()
         self.paths: dict[str, dict[str, Any]] = {}
         self._operation_ids: set[str] = set()
         self._explicit_ids: set[str] = set()
@@ -221,7 +228,8 @@ class _Builder:
 
     def operation(self, route: Route, method: str) -> dict[str, Any]:
         casts: dict[str, Any] = {}
-        bound = _collect(_plan_of(route), casts)
+        plan = _plan_of(route)
+        bound = _collect(plan, casts)
         operation: dict[str, Any] = {"operationId": self._operation_id(route, method)}
         operation.update(_docs(route))
         if route.tags:
@@ -237,6 +245,7 @@ class _Builder:
             operation["requestBody"] = body
         # A path value the annotation converts (``item_id: int``, an Enum) can be refused too.
         operation["responses"] = self._responses(route, bool(bound or casts))
+        apply(operation, contributions(plan), self.security_schemes)
         if route.options.get("deprecated"):
             operation["deprecated"] = True
         extra = route.options.get("openapi_extra")
