@@ -130,7 +130,10 @@ class Router(MethodShortcuts):
         on_startup: Callables run at start-up (before the lifespans), as in FastAPI.
         on_shutdown: Callables run at shutdown (after the lifespans), as in FastAPI.
         redirect_slashes: Redirect ``/path/`` to ``/path`` (and back) when only the other
-            form exists.
+            form exists; ``False`` turns it off for this router's routes, also once included
+            (the including app's ``False`` turns it off for all).
+        redirect_status: ``307`` (default) or ``308`` (permanent) for those redirects; it
+            stays with the routes when the router is included.
         opt: Open per-route settings merged into each of this router's routes (a route's
             own ``opt`` wins); middleware read them from ``scope["route"].opt``.
         default_response_class: The ``response_class`` of routes that set none.
@@ -188,6 +191,7 @@ class Router(MethodShortcuts):
         self.on_shutdown: list[Hook] = list(on_shutdown)
         self.redirect_slashes = redirect_slashes
         self.redirect_status = redirect_status
+        self._slash_status = redirect_status if redirect_slashes else None
         self.routes: list[BaseRoute] = []
         self.mounts: list[Mount] = []
         self._trie: Trie[MethodTable] = Trie()
@@ -273,6 +277,7 @@ class Router(MethodShortcuts):
                 max_body_size=max_body_size,
                 options=_with_dependencies(options, self.dependencies),
                 opt={**self.opt, **(opt or {})},
+                slash_redirect=self._slash_status,
             )
             route.namespace = self._namespace(caller_namespace(), signature_namespace)
             self.add_route(route)
@@ -299,6 +304,7 @@ class Router(MethodShortcuts):
                 middleware=[*self.middleware, *middleware],
                 tags=self.tags,
                 opt={**self.opt, **(opt or {})},
+                slash_redirect=self._slash_status,
             )
             route.namespace = self._namespace(caller_namespace(), signature_namespace)
             self.add_route(route)
@@ -560,7 +566,7 @@ class Router(MethodShortcuts):
         if mount is not None:
             await self._call_mount(mount, scope, receive, send)
             return
-        redirect = self._slash_redirect(path, scope)
+        redirect = self._slash_redirect(path, method, scope)
         if redirect is not None:
             await redirect(scope, receive, send)
             return
@@ -594,20 +600,32 @@ class Router(MethodShortcuts):
         child["path_params"] = {}
         await mount.app(child, receive, send)
 
-    def _slash_redirect(self, path: str, scope: Scope) -> Response | None:
+    def _slash_redirect(self, path: str, method: str, scope: Scope) -> Response | None:
         if not self.redirect_slashes or path == "/":
             return None
         other = path[:-1] if path.endswith("/") else path + "/"
         target = scope.get("root_path", "") + other
         # "//host" or "/\host" in Location would send browsers to another site; the check
         # covers the prefix too (a root_path of "/" would otherwise make "//host").
-        if target.startswith(("//", "/\\")) or not self._trie.match_all(other):
+        if target.startswith(("//", "/\\")):
+            return None
+        status = _slash_status(self._trie.match_all(other), method)
+        if status is None:
             return None
         location = quote(target, safe="/:@!$&'()*+,;=-._~")
         query = scope.get("query_string", b"")
         if query:
             location += "?" + query.decode("latin-1")
-        return RedirectResponse(location, status_code=self.redirect_status)
+        return RedirectResponse(location, status_code=status)
+
+
+def _slash_status(found: list[tuple[MethodTable, dict[str, Any]]], method: str) -> int | None:
+    """The redirect status of the route the other slash form leads to (its router's)."""
+    routes = [route for table, _ in found for route in table.methods.values()]
+    if not routes:
+        return None
+    answering = (route for table, _ in found if (route := table.lookup(method)) is not None)
+    return next(answering, routes[0]).slash_redirect
 
 
 def _same_settings(new: _BuildSettings, old: _BuildSettings) -> bool:
@@ -657,6 +675,7 @@ def _copy_route(
     common: dict[str, Any] = {
         "name": route.name,
         "opt": {**(opt or {}), **route.opt},
+        "slash_redirect": route.slash_redirect,
         "middleware": [*middleware, *route.middleware],
         "tags": [*tags, *(t for t in route.tags if t not in tags)],
     }

@@ -47,6 +47,7 @@ class BaseRoute:
         options: dict[str, Any] | None = None,
         opt: Mapping[str, Any] | None = None,
         system: bool = False,
+        slash_redirect: int | None = 307,
     ) -> None:
         self.path = path
         self.template: PathTemplate = compile_path(path)
@@ -60,6 +61,9 @@ class BaseRoute:
         # Added by the framework itself (the OpenAPI document, the docs pages): not a user
         # route, so app-wide dependencies do not guard it and ``app.routes`` leaves it out.
         self.system = system
+        # The status redirecting the other trailing-slash form of the path here (None: do
+        # not): the declaring router's redirect_slashes/redirect_status, kept when included.
+        self.slash_redirect = slash_redirect
         # Extra declaration options kept for subsystems that read routes (OpenAPI, ...).
         self.options = dict(options or {})
         # Open settings for middleware and subsystems (rate limits, auth, CSRF exemptions).

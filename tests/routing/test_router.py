@@ -308,10 +308,25 @@ def test_redirect_slashes_can_be_disabled_or_permanent() -> None:
     async def b() -> str:
         return "b"
 
+    exact = Router(redirect_slashes=False)
+
+    @exact.get("/c")
+    async def c() -> str:
+        return "c"
+
     app2 = CovetPy()
-    app2.router.redirect_status = router.redirect_status
-    app2.include_router(router)
-    assert make_client(app2).get("/b/").status_code == 308
+
+    @app2.get("/d")
+    async def d() -> str:
+        return "d"
+
+    app2.include_router(router, prefix="/v1")
+    app2.include_router(exact)
+    client = make_client(app2)
+    # Each included router's setting stays with its routes.
+    assert client.get("/v1/b/").status_code == 308
+    assert client.get("/c/").status_code == 404
+    assert client.get("/d/").status_code == 307
 
 
 @pytest.mark.parametrize(
