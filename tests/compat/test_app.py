@@ -237,3 +237,27 @@ def test_the_guarded_document_still_lists_the_dependency_headers() -> None:
     names = {p["name"] for p in document["paths"]["/items/"]["get"]["parameters"]}
     assert names == {"x-token", "x-key"}
     assert set(document["paths"]) == {"/items/"}
+
+
+# -- the matched route from middleware, as FastAPI metrics middleware read it ----------------
+
+
+def test_function_middleware_reads_the_route_template_after_call_next() -> None:
+    from covet import Request
+
+    app = FastAPI()
+
+    @app.middleware("http")
+    async def route_label(request: Request, call_next: Any) -> Any:
+        response = await call_next(request)
+        route = request.scope.get("route")
+        response.headers["x-route"] = route.path if route is not None else "unmatched"
+        return response
+
+    @app.get("/items/{item_id}")
+    async def read_item(item_id: int) -> Any:
+        return {"item_id": item_id}
+
+    client = TestClient(app)
+    assert client.get("/items/5").headers["x-route"] == "/items/{item_id}"
+    assert client.get("/nowhere").headers["x-route"] == "unmatched"
