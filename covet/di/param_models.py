@@ -18,7 +18,13 @@ from typing import Annotated, Any
 
 from covet.di.plan import Source
 from covet.params import REQUIRED, Param
-from covet.validation import RequestValidationError, ValidationError, compile_validator
+from covet.requests import HTTPConnection, Request
+from covet.validation import (
+    RequestValidationError,
+    ValidationError,
+    ValidationIssue,
+    compile_validator,
+)
 from covet.validation._typing import is_dataclass_type, type_hints, typeddict_fields
 from covet.validation.models import is_msgspec_struct, is_pydantic_model
 
@@ -58,6 +64,7 @@ def model_dependency(model: type[Any], marker: Param) -> Callable[..., Any]:
             raise RequestValidationError(exc.issues) from None
 
     parameters = []
+    keys: set[str] = set()
     for name, (field, annotation, required, alias) in zip(names, fields, strict=True):
         if is_parameter_model(typing.get_origin(annotation) or annotation):
             raise TypeError(
@@ -66,6 +73,7 @@ def model_dependency(model: type[Any], marker: Param) -> Callable[..., Any]:
             )
         converts = source == "header" and marker.convert_underscores
         key = alias or (field.replace("_", "-") if converts else field)
+        keys.add(key.lower() if source == "header" else key)
         field_marker = dataclasses.replace(
             marker,
             default=REQUIRED,
@@ -83,10 +91,75 @@ def model_dependency(model: type[Any], marker: Param) -> Callable[..., Any]:
                 annotation=Annotated[annotation, field_marker],
             )
         )
-    build_model.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
-    build_model.__annotations__ = {p.name: p.annotation for p in parameters}
-    build_model.__name__ = build_model.__qualname__ = f"{model.__name__}_from_{source}"
-    return build_model
+    reader = build_model
+    if forbids_extra(model):
+        reader = _refusing_extra(build_model, Source(source), frozenset(keys))
+        parameters.append(
+            inspect.Parameter(
+                _CONNECTION, inspect.Parameter.KEYWORD_ONLY, annotation=HTTPConnection
+            )
+        )
+    reader.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    reader.__annotations__ = {p.name: p.annotation for p in parameters}
+    reader.__name__ = reader.__qualname__ = f"{model.__name__}_from_{source}"
+    return reader
+
+
+# The connection parameter of a reader that refuses extra keys (fields are ``field_<n>``).
+_CONNECTION = "connection"
+
+
+def forbids_extra(model: type[Any]) -> bool:
+    """Whether ``model`` refuses unknown keys: pydantic ``extra="forbid"``, msgspec
+    ``forbid_unknown_fields=True``. Dataclasses and TypedDicts have no such setting: extra
+    keys are ignored, as pydantic's default ``extra="ignore"`` does."""
+    if is_pydantic_model(model):
+        return bool(model.model_config.get("extra") == "forbid")
+    if is_msgspec_struct(model):
+        return bool(model.__struct_config__.forbid_unknown_fields)
+    return False
+
+
+def _refusing_extra(
+    build_model: Callable[..., Any], source: Source, keys: frozenset[str]
+) -> Callable[..., Any]:
+    """``build_model``, after refusing (422 ``extra_forbidden``) the keys it does not declare.
+
+    Every key the client sent in that source counts, as in FastAPI: for a header model,
+    every request header the model does not declare.
+    """
+
+    async def build_refusing_extra(**values: Any) -> Any:
+        connection: HTTPConnection = values.pop(_CONNECTION)
+        issues = [
+            ValidationIssue(
+                (source.value, key), "Extra inputs are not permitted", "extra_forbidden", value
+            )
+            for key, value in await _sent(connection, source)
+            if (key.lower() if source is Source.HEADER else key) not in keys
+        ]
+        if issues:
+            raise RequestValidationError(issues)
+        return build_model(**values)
+
+    return build_refusing_extra
+
+
+async def _sent(connection: HTTPConnection, source: Source) -> list[tuple[str, Any]]:
+    """Every ``(key, value)`` the client sent in ``source``."""
+    if source is Source.QUERY:
+        return connection.query_params.multi_items()
+    if source is Source.HEADER:
+        return connection.headers.multi_items()
+    if source is Source.COOKIE:
+        return list(connection.cookies.items())
+    if isinstance(connection, Request):
+        form = await connection.form()  # already parsed to bind the fields: cached
+        return [
+            (key, value if isinstance(value, str) else value.filename)
+            for key, value in form.multi_items()
+        ]
+    return []
 
 
 def _fields(model: type[Any]) -> list[tuple[str, Any, bool, str | None]]:
