@@ -17,7 +17,7 @@ values belong in parameters and dependencies.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, ClassVar, TypeVar
 
 from covet.exceptions import ConfigurationError
@@ -30,12 +30,17 @@ _ROUTE_ATTRIBUTE = "__covet_route__"
 
 
 class Controller:
-    """Base class for a group of handlers written as methods."""
+    """Base class for a group of handlers written as methods.
+
+    Class keywords (or attributes) ``prefix``, ``tags``, ``dependencies``, ``middleware``
+    and ``opt`` apply to every handler, as the same :class:`Router` options do.
+    """
 
     prefix: ClassVar[str] = ""
     tags: ClassVar[list[str]] = []
     dependencies: ClassVar[list[Depends]] = []
     middleware: ClassVar[list[MiddlewareSpec]] = []
+    opt: ClassVar[dict[str, Any]] = {}
 
     def __init_subclass__(
         cls,
@@ -44,6 +49,7 @@ class Controller:
         tags: Iterable[str] | None = None,
         dependencies: Sequence[Depends] | None = None,
         middleware: Sequence[MiddlewareSpec] | None = None,
+        opt: Mapping[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init_subclass__(**kwargs)
@@ -55,6 +61,8 @@ class Controller:
             cls.dependencies = list(dependencies)
         if middleware is not None:
             cls.middleware = list(middleware)
+        if opt is not None:
+            cls.opt = dict(opt)
 
     @staticmethod
     def route(
@@ -102,6 +110,7 @@ class Controller:
             tags=cls.tags,
             middleware=cls.middleware,
             dependencies=cls.dependencies,
+            opt=cls.opt,
         )
         found = False
         for name in dir(cls):

@@ -237,3 +237,17 @@ def test_opt_is_a_known_route_option_for_typo_hints() -> None:
     app = CovetPy()
     with pytest.raises(ConfigurationError, match="did you mean 'opt'"):
         app.get("/a", otp={"x": 1})
+
+
+def test_controller_opt_reaches_its_routes() -> None:
+    from covet.routing.controller import Controller
+
+    class Reports(Controller, prefix="/reports", opt={"public": True, "tier": "controller"}):
+        @Controller.get("/daily", opt={"tier": "route"})
+        async def daily(self) -> str:
+            return "daily"
+
+    app = CovetPy()
+    app.include_router(Reports.as_router())
+    (route,) = app.routes
+    assert dict(route.opt) == {"public": True, "tier": "route"}
