@@ -101,12 +101,24 @@ def test_json_body_and_content_type_rules() -> None:
         (b"{not json", "Invalid JSON"),
         (b"[" * 100 + b"]" * 100, "deeper than 64"),
         (b"[" * 100_000, "deeper than 64"),
+        (b'{"a":' * 100 + b"1" + b"}" * 100, "deeper than 64"),
+        (b'[{"a":' * 33 + b"1" + b"}]" * 33, "deeper than 64"),
         (b"1" * 5000, "more than 100 digits"),
         (b"[NaN]", "NaN"),
         (b'{"a": Infinity}', "Infinity"),
         (b"\xff\xfe", "UTF-8"),
     ],
-    ids=["syntax", "deep", "very-deep", "huge-number", "nan", "infinity", "bad-utf8"],
+    ids=[
+        "syntax",
+        "deep",
+        "very-deep",
+        "deep-objects",
+        "deep-mixed",
+        "huge-number",
+        "nan",
+        "infinity",
+        "bad-utf8",
+    ],
 )
 def test_malformed_json_is_400(body: bytes, message: str) -> None:
     response = TestClient(echo_app()).post(
@@ -114,6 +126,22 @@ def test_malformed_json_is_400(body: bytes, message: str) -> None:
     )
     assert response.status_code == 400
     assert message in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"a":' * 64 + b"1" + b"}" * 64,
+        b"[" * 64 + b"]" * 64,
+        b'{"s": "' + b"{[" * 200 + b'"}',
+    ],
+    ids=["objects-at-the-limit", "arrays-at-the-limit", "brackets-in-a-string"],
+)
+def test_json_within_the_depth_limit_is_accepted(body: bytes) -> None:
+    response = TestClient(echo_app()).post(
+        "/json", content=body, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 200
 
 
 def test_json_limits_are_settings() -> None:
