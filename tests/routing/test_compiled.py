@@ -34,6 +34,15 @@ PATH_SEGMENTS = [
     "7b1ed2d6-5e38-4c8d-9d85-1f0a8a1d2c33",
     "",
     "caf\u00e9",
+    # Digits of other scripts (str.isdigit and int() take them), and over-long numbers.
+    "\u0661\u0662",
+    "\uff11\uff12",
+    "\u00b2",
+    "12\u0663",
+    "9" * 20,
+    "1" * 21,
+    "7" * 300,
+    "3." + "5" * 300,
 ]
 
 

@@ -137,3 +137,43 @@ def test_an_annotation_a_segment_cannot_hold_fails_at_startup() -> None:
 
     with pytest.raises(ConfigurationError, match=r"'point' of .*read_point.*/points/\{point\}"):
         TestClient(app).get("/points/1")
+
+
+@pytest.mark.parametrize(
+    "segment",
+    ["\u0661\u0662", "\uff11\uff12", "\u00b2", "1\u0662"],
+    ids=["arabic-indic", "fullwidth", "superscript", "mixed"],
+)
+def test_only_ascii_digits_match_typed_convertors(segment: str) -> None:
+    app = CovetPy()
+
+    @app.get("/items/{item_id:int}")
+    async def item(item_id: int) -> Any:
+        return item_id
+
+    @app.get("/prices/{price:float}")
+    async def price(price: float) -> Any:
+        return price
+
+    @app.get("/plain/{value}")
+    async def plain(value: int) -> Any:
+        return value
+
+    client = TestClient(app)
+    assert client.get(f"/items/{segment}").status_code == 404
+    assert client.get(f"/prices/{segment}.5").status_code == 404
+    assert client.get(f"/plain/{segment}").status_code == 422
+    assert client.get("/items/12").json() == 12
+
+
+def test_int_convertor_takes_at_most_twenty_digits() -> None:
+    app = CovetPy()
+
+    @app.get("/items/{item_id:int}")
+    async def item(item_id: int) -> Any:
+        return str(item_id)
+
+    client = TestClient(app)
+    assert client.get("/items/" + "9" * 20).json() == "9" * 20
+    assert client.get("/items/" + "9" * 21).status_code == 404
+    assert client.get("/items/" + "9" * 5000).status_code == 404
