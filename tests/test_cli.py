@@ -19,6 +19,7 @@ import pytest
 
 from covet import __version__
 from covet.cli import Command, load_app, main, register_command, unregister_command
+from tests.support.optional import require
 from tests.support.servers import REPO_ROOT, answers_http, free_port, running_server
 
 
@@ -284,7 +285,7 @@ def test_missing_server_prints_the_install_line(
 def test_run_hands_the_import_string_and_options_to_uvicorn(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    uvicorn = pytest.importorskip("uvicorn")
+    uvicorn = require("uvicorn")
     calls: list[tuple[Any, dict[str, Any]]] = []
     monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append((app, kw)))
     argv = ["run", "examples.hello:app", "--port", "9001", "--workers", "3"]
@@ -314,8 +315,7 @@ def get_json(url: str) -> Any:
 @pytest.mark.e2e
 @pytest.mark.parametrize("server_name", ["uvicorn", "granian"])
 def test_run_serves_the_app_over_http(server_name: str, tmp_path: Path) -> None:
-    if importlib.util.find_spec(server_name) is None:
-        pytest.skip(f"{server_name} is not installed")
+    require(server_name)
     port = free_port()
     argv = [sys.executable, "-m", "covet", "run", "examples.hello:app", "--port", str(port)]
     with running_server(
@@ -392,7 +392,7 @@ def test_run_builds_the_app_before_starting_the_server(
     write_module: Callable[[str, str], None],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    uvicorn = pytest.importorskip("uvicorn")
+    uvicorn = require("uvicorn")
     calls: list[Any] = []
     monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append(app))
     write_module("cli_sample_unplannable", UNPLANNABLE)

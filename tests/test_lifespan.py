@@ -15,6 +15,7 @@ import pytest
 
 from covet import CovetPy, Request, Router
 from covet.testing import TestClient
+from tests.support.optional import require
 from tests.support.servers import answers_http, free_port, running_server
 
 
@@ -252,7 +253,7 @@ async def home():
 
 @pytest.mark.e2e
 def test_uvicorn_shutdown_sets_the_signal_before_the_lifespan_exits(tmp_path: Path) -> None:
-    pytest.importorskip("uvicorn")
+    require("uvicorn")
     log = tmp_path / "events.log"
     log.write_text("")
     (tmp_path / "shutdown_app.py").write_text(SHUTDOWN_APP)

@@ -12,9 +12,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.optional import missing
+
 MAKEFILE = Path(__file__).resolve().parents[1] / "Makefile"
 
-pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
+if shutil.which("make") is None:
+    missing("make is not installed")
 
 FAKE_PYTHON = """#!/bin/sh
 # A stand-in interpreter: `-c CODE` prints its identity, `-m venv DIR` makes DIR/bin/python.

@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.support.optional import require
 from tests.support.servers import answers_http, free_port, running_server
 
 APP_MODULE = "tests.e2e.app_under_test"
@@ -97,7 +98,7 @@ def server(
     """Each server in turn, serving ``app_under_test:app`` at the root."""
     name: str = request.param
     if name == "granian":
-        pytest.importorskip("granian")
+        require("granian")
     with run_server(name, f"{APP_MODULE}:app", tmp_path_factory.mktemp(name)) as live:
         yield live
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -31,6 +30,7 @@ import pytest
 from websockets.sync.client import ClientConnection, connect
 
 from covet import CovetPy
+from tests.support.optional import missing
 from tests.support.servers import answers_http, free_port, running_server
 
 pytestmark = pytest.mark.e2e
@@ -172,10 +172,7 @@ def chromium() -> str:
     """The chromium executable; a skip without it, or a failure on CI (CI=true)."""
     path = shutil.which("chromium")
     if path is None:
-        message = "chromium is not installed (`make test` as root installs Debian's chromium)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+        missing("chromium is not installed (`make test` as root installs Debian's chromium)")
     return path
 
 

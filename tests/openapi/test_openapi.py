@@ -15,6 +15,7 @@ from covet.openapi import SchemaRegistry, openapi_document, openapi_path
 from covet.responses import JSONResponse
 from covet.testing import TestClient
 from covet.validation import Constraints
+from tests.support.optional import require
 
 
 @dataclass
@@ -336,7 +337,7 @@ def test_recursive_dataclass_is_one_component() -> None:
 
 
 def test_pydantic_models_merge_their_definitions() -> None:
-    pydantic = pytest.importorskip("pydantic")
+    pydantic = require("pydantic")
 
     class Tag(pydantic.BaseModel):
         label: str
@@ -475,7 +476,7 @@ def _refs(node: Any) -> list[str]:
 
 
 def msgspec_shop() -> CovetPy:
-    msgspec = pytest.importorskip("msgspec")
+    msgspec = require("msgspec")
 
     class Tag(msgspec.Struct):
         label: Annotated[str, msgspec.Meta(min_length=1, max_length=20)]
@@ -546,7 +547,7 @@ def test_msgspec_struct_body_works_end_to_end() -> None:
 
 
 def test_msgspec_structs_with_one_name_get_two_components() -> None:
-    msgspec = pytest.importorskip("msgspec")
+    msgspec = require("msgspec")
 
     class Item(msgspec.Struct):
         id: int
@@ -592,8 +593,8 @@ def test_msgspec_structs_with_one_name_get_two_components() -> None:
 
 
 def test_msgspec_struct_refers_to_registry_components() -> None:
-    msgspec = pytest.importorskip("msgspec")
-    pydantic = pytest.importorskip("pydantic")
+    msgspec = require("msgspec")
+    pydantic = require("pydantic")
 
     class Owner(pydantic.BaseModel):
         name: str
@@ -644,7 +645,7 @@ def test_msgspec_struct_refers_to_registry_components() -> None:
 
 def _pydantic_shop(module: str, field: str, color: str) -> tuple[type, type]:
     """An enum ``Color`` and a model ``Item`` using it, as if defined in ``module``."""
-    pydantic = pytest.importorskip("pydantic")
+    pydantic = require("pydantic")
     color_enum = enum.Enum("Color", {color: color}, module=module)  # type: ignore[misc]
     item = pydantic.create_model(
         "Item", __module__=module, **{field: (int, ...), "color": color_enum}
@@ -680,7 +681,7 @@ def test_same_named_pydantic_nested_classes_from_two_modules_stay_apart() -> Non
 
 
 def test_same_named_pydantic_classes_nested_in_one_model() -> None:
-    pydantic = pytest.importorskip("pydantic")
+    pydantic = require("pydantic")
     _, item_a = _pydantic_shop("shop.a", "name", "red")
     _, item_b = _pydantic_shop("shop.b", "qty", "green")
     both = pydantic.create_model("Both", a=(item_a, ...), b=(list[item_b], ...))  # type: ignore[valid-type]
@@ -702,7 +703,7 @@ def test_same_named_pydantic_classes_nested_in_one_model() -> None:
     "dataclass_first", [True, False], ids=["dataclass-first", "pydantic-first"]
 )
 def test_a_dataclass_and_a_nested_pydantic_model_sharing_a_name(dataclass_first: bool) -> None:
-    pydantic = pytest.importorskip("pydantic")
+    pydantic = require("pydantic")
     _, item = _pydantic_shop("shop.c", "qty", "blue")
     order = pydantic.create_model("Order", item=(item, ...))  # type: ignore[valid-type]
     registry = SchemaRegistry()
@@ -721,7 +722,7 @@ def test_a_dataclass_and_a_nested_pydantic_model_sharing_a_name(dataclass_first:
 
 
 def test_recursive_pydantic_model_and_a_shared_nested_dataclass() -> None:
-    pydantic = pytest.importorskip("pydantic")
+    pydantic = require("pydantic")
 
     class Node(pydantic.BaseModel):
         point: ItemIn

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from covet import _json
+from tests.support.optional import require
 
 
 @dataclasses.dataclass
@@ -36,6 +37,15 @@ CASES: list[Any] = [
 ]
 
 
+@pytest.fixture
+def orjson_backend() -> None:
+    """The byte-identity tests compare orjson with the standard library: without orjson
+    they would compare the standard library with itself and prove nothing."""
+    require("orjson")
+    assert _json.BACKEND == "orjson"
+
+
+@pytest.mark.usefixtures("orjson_backend")
 @pytest.mark.parametrize("value", CASES, ids=[f"case{i}" for i in range(len(CASES))])
 def test_active_backend_matches_stdlib_encoder(value: Any) -> None:
     assert _json.dumps(value) == _json._dumps_stdlib(value)
@@ -53,7 +63,7 @@ def test_unencodable_values_raise_type_error() -> None:
 
 
 def test_backend_is_orjson_when_installed() -> None:
-    orjson = pytest.importorskip("orjson")
+    orjson = require("orjson")
     assert orjson is not None
     assert _json.BACKEND == "orjson"
 
@@ -67,6 +77,7 @@ def random_float(rng: random.Random) -> float:
     return round(rng.uniform(-1e4, 1e4), rng.randint(0, 8))
 
 
+@pytest.mark.usefixtures("orjson_backend")
 @pytest.mark.parametrize("seed", range(5))
 def test_floats_are_byte_identical_across_backends(seed: int) -> None:
     rng = random.Random(seed)
@@ -75,6 +86,29 @@ def test_floats_are_byte_identical_across_backends(seed: int) -> None:
     assert _json.dumps(document) == _json._dumps_stdlib(document)
     for value in values[:2_000]:
         assert _json.dumps(value) == _json._dumps_stdlib(value)
+
+
+# Short mantissas with small or large exponents: orjson writes 3.2e-05 as 0.000032 and
+# 1e-07 as 1e-7, where Python writes 3.2e-05 and 1e-07.
+EXPONENTS = [
+    float(f"{mantissa}e{exponent}")
+    for mantissa in ("1", "3.2", "5", "9.75", "1.25")
+    for exponent in (*range(-12, -3), *range(15, 23), -308, 300)
+]
+
+
+@pytest.mark.usefixtures("orjson_backend")
+@pytest.mark.parametrize("value", [3.2e-05, 1e-05, 1e-07, 5e-324, 1e16, 1.5e300])
+def test_small_and_large_exponents_are_byte_identical(value: float) -> None:
+    assert _json.dumps(value) == _json._dumps_stdlib(value) == repr(value).encode()
+    assert _json.dumps({"v": [value]}) == _json._dumps_stdlib({"v": [value]})
+
+
+@pytest.mark.usefixtures("orjson_backend")
+def test_every_short_mantissa_exponent_is_byte_identical() -> None:
+    for value in EXPONENTS:
+        assert _json.dumps(value) == _json._dumps_stdlib(value), value
+        assert _json.dumps([value, -value]) == _json._dumps_stdlib([value, -value]), value
 
 
 def test_non_finite_floats_become_null_in_both_backends() -> None:
@@ -89,7 +123,7 @@ def test_non_finite_floats_become_null_in_both_backends() -> None:
 
 
 def test_typical_payloads_take_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> None:
-    pytest.importorskip("orjson")
+    require("orjson")
 
     def refuse(value: Any) -> bytes:
         raise AssertionError("fell back to the standard library")
@@ -140,8 +174,8 @@ def test_a_cycle_is_an_error_not_a_hang() -> None:
 
 
 def test_pydantic_models_and_msgspec_structs_encode_identically_in_both_backends() -> None:
-    pydantic = pytest.importorskip("pydantic")
-    msgspec = pytest.importorskip("msgspec")
+    pydantic = require("pydantic")
+    msgspec = require("msgspec")
 
     class Pet(pydantic.BaseModel):  # type: ignore[misc,name-defined]
         name: str
@@ -173,8 +207,8 @@ def test_bytes_encode_as_utf8_text_in_both_backends() -> None:
 
 
 def test_non_finite_floats_inside_library_models_become_null_in_both_backends() -> None:
-    pydantic = pytest.importorskip("pydantic")
-    msgspec = pytest.importorskip("msgspec")
+    pydantic = require("pydantic")
+    msgspec = require("msgspec")
 
     class Point(pydantic.BaseModel):  # type: ignore[misc,name-defined]
         x: float

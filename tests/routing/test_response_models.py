@@ -12,6 +12,7 @@ import pytest
 from covet import CovetPy, JSONResponse
 from covet.exceptions import ConfigurationError
 from covet.testing import TestClient
+from tests.support.optional import require
 
 
 @dataclass
@@ -95,7 +96,7 @@ def test_unresolvable_return_annotation_fails_at_startup() -> None:
 
 
 def test_pydantic_subclass_is_sent_as_the_declared_model() -> None:
-    pydantic = pytest.importorskip("pydantic")
+    pydantic = require("pydantic")
 
     class User(pydantic.BaseModel):  # type: ignore[misc,name-defined]
         name: str
@@ -129,7 +130,7 @@ def test_pydantic_subclass_is_sent_as_the_declared_model() -> None:
 
 
 def test_msgspec_subclass_is_sent_as_the_declared_struct() -> None:
-    msgspec = pytest.importorskip("msgspec")
+    msgspec = require("msgspec")
 
     class User(msgspec.Struct):  # type: ignore[misc,name-defined]
         name: str
@@ -181,8 +182,8 @@ class Envelope:
 
 
 def test_pydantic_and_msgspec_values_without_a_model_annotation_are_dumped() -> None:
-    pydantic = pytest.importorskip("pydantic")
-    msgspec = pytest.importorskip("msgspec")
+    pydantic = require("pydantic")
+    msgspec = require("msgspec")
 
     class Pet(pydantic.BaseModel):  # type: ignore[misc,name-defined]
         name: str

@@ -19,6 +19,7 @@ from covet.validation import (
     compile_serializer,
     compile_validator,
 )
+from tests.support.optional import require
 
 
 @dataclass
@@ -304,7 +305,7 @@ def test_dataclasses_round_trip() -> None:
 
 
 def test_pydantic_model_is_validated_by_pydantic() -> None:
-    pydantic = pytest.importorskip("pydantic")
+    pydantic = require("pydantic")
 
     class Pet(pydantic.BaseModel):  # type: ignore[misc,name-defined]
         name: str
@@ -323,7 +324,7 @@ def test_pydantic_model_is_validated_by_pydantic() -> None:
 
 
 def test_msgspec_struct_is_validated_by_msgspec() -> None:
-    msgspec = pytest.importorskip("msgspec")
+    msgspec = require("msgspec")
 
     class Pet(msgspec.Struct):  # type: ignore[misc,name-defined]
         name: str
@@ -338,7 +339,7 @@ def test_msgspec_struct_is_validated_by_msgspec() -> None:
 
 
 def test_pydantic_serializer_writes_only_the_declared_fields_of_a_subclass() -> None:
-    pydantic = pytest.importorskip("pydantic")
+    pydantic = require("pydantic")
 
     class User(pydantic.BaseModel):  # type: ignore[misc,name-defined]
         name: str
@@ -356,7 +357,7 @@ def test_pydantic_serializer_writes_only_the_declared_fields_of_a_subclass() -> 
 
 
 def test_msgspec_serializer_writes_only_the_declared_fields_at_every_depth() -> None:
-    msgspec = pytest.importorskip("msgspec")
+    msgspec = require("msgspec")
 
     class User(msgspec.Struct):  # type: ignore[misc,name-defined]
         name: str
@@ -378,7 +379,7 @@ def test_msgspec_serializer_writes_only_the_declared_fields_at_every_depth() -> 
 
 
 def test_msgspec_value_that_cannot_take_the_declared_shape_is_a_serialization_error() -> None:
-    msgspec = pytest.importorskip("msgspec")
+    msgspec = require("msgspec")
 
     class Strict(msgspec.Struct, forbid_unknown_fields=True):  # type: ignore[misc,name-defined,call-arg]
         name: str
