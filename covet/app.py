@@ -341,7 +341,7 @@ class CovetPy(MethodShortcuts):
                 yield
             finally:
                 # First thing on shutdown, before anything set up above is torn down.
-                self._signal_shutdown()
+                self.signal_shutdown()
 
     def explain_missing_state(self) -> str:
         """Why lifespan state is missing, for error messages (empty unless it never ran)."""
@@ -353,10 +353,16 @@ class CovetPy(MethodShortcuts):
             "the lifespan); under a server, keep its lifespan support on"
         )
 
-    def _signal_shutdown(self) -> None:
+    def signal_shutdown(self) -> None:
+        """Set :attr:`shutting_down`, here and in mounted apps.
+
+        The lifespan does it when the server's shutdown event arrives; ``covet run`` does it
+        earlier, when the process is asked to stop, so handlers drain before uvicorn waits
+        for their connections.
+        """
         self.shutting_down.set()
         for sub in self._mounted_apps:
-            sub._signal_shutdown()
+            sub.signal_shutdown()
 
     @asynccontextmanager
     async def container(self) -> AsyncIterator[Container]:

@@ -16,7 +16,6 @@ entry-point group.
 from __future__ import annotations
 
 import argparse
-import copy
 import importlib
 import importlib.metadata
 import json
@@ -25,11 +24,10 @@ import sys
 import types
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from covet import __version__
-from covet._optional import require
+from covet._servers import serve_granian, serve_uvicorn
 from covet.app import CovetPy
 from covet.exceptions import ConfigurationError, CovetError, MissingDependencyError
 from covet.routing import Route, Router, WebSocketRoute
@@ -361,56 +359,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
         )
     _add_cwd_to_path()
     # Fail here, with a one-line message, rather than inside the server's worker.
-    build_app(load_app(args.app))
-    serve = _serve_granian if args.server == "granian" else _serve_uvicorn
-    serve(args)
-    return 0
-
-
-def _serve_uvicorn(args: argparse.Namespace) -> None:
-    uvicorn = require("uvicorn", extra="server")
-    defaults = require("uvicorn.config", extra="server").LOGGING_CONFIG
-    uvicorn.run(
-        args.app,
-        host=args.host,
-        port=args.port,
-        reload=args.reload,
-        workers=args.workers,
-        root_path=args.root_path,
-        log_level=args.log_level,
-        log_config=_with_covet_logger(defaults, "default", args.log_level),
-        access_log=not args.no_access_log,
-    )
-
-
-def _serve_granian(args: argparse.Namespace) -> None:
-    granian = require("granian", extra="granian")
-    constants = require("granian.constants", extra="granian")
-    log = require("granian.log", extra="granian")
-    server = granian.Granian(
-        args.app,
-        address=args.host,
-        port=args.port,
-        interface=constants.Interfaces.ASGI,
-        workers=args.workers,
-        reload=args.reload,
-        log_level=log.LogLevels(args.log_level),
-        log_dictconfig=_with_covet_logger(log.LOGGING_CONFIG, "console", args.log_level),
-        url_path_prefix=args.root_path or None,
-        working_dir=Path.cwd(),
-    )
-    server.serve()
-
-
-def _with_covet_logger(config: dict[str, Any], handler: str, level: str) -> dict[str, Any]:
-    """Copy a server's logging config, routing the ``covet.*`` loggers to ``handler``."""
-    merged = copy.deepcopy(config)
-    merged.setdefault("loggers", {})["covet"] = {
-        "handlers": [handler],
-        "level": level.upper(),
-        "propagate": False,
-    }
-    return merged
+    app = load_app(args.app)
+    build_app(app)
+    if args.server == "granian":
+        serve_granian(args)
+        return 0
+    return 0 if serve_uvicorn(args, app) else EXIT_FAILURE
 
 
 # -- argument parsing -------------------------------------------------------------------------

@@ -33,8 +33,9 @@ class ShutdownSignal:
         await request.app.shutting_down     # or wait for it (e.g. raced with receive())
 
     uvicorn sends the shutdown event only once open connections have ended (or its
-    ``--timeout-graceful-shutdown`` has passed), so under uvicorn a stream still open at
-    shutdown should end on its own or be bounded by that timeout.
+    ``--timeout-graceful-shutdown`` has passed); ``covet run`` (one worker, no reload) sets
+    the signal as soon as the process is asked to stop instead, so connections that watch it
+    end first. Under other uvicorn set-ups, bound open streams with that timeout.
     """
 
     __slots__ = ("_event",)

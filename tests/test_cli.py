@@ -7,9 +7,12 @@ import importlib.metadata
 import importlib.util
 import json
 import os
+import signal
 import subprocess
 import sys
 import textwrap
+import threading
+import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -550,3 +553,45 @@ def test_an_installed_distribution_adds_a_command_through_an_entry_point(
         "covet: warning: command 'broken' (tests.no_such_module:COMMAND) failed to load: "
         "ModuleNotFoundError: No module named 'tests.no_such_module'"
     ]
+
+
+LONG_POLL_APP = """
+from covet import CovetPy, Request
+
+app = CovetPy()
+
+
+@app.get("/")
+async def home():
+    return "up"
+
+
+@app.get("/poll")
+async def poll(request: Request):
+    await request.app.shutting_down
+    return "drained"
+"""
+
+
+@pytest.mark.e2e
+def test_covet_run_drains_long_polls_when_asked_to_stop(tmp_path: Path) -> None:
+    pytest.importorskip("uvicorn")
+    (tmp_path / "cli_sample_long_poll.py").write_text(LONG_POLL_APP)
+    port = free_port()
+    argv = [sys.executable, "-m", "covet", "run", "cli_sample_long_poll:app", "--port", str(port)]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(REPO_ROOT)])}
+    answers: list[Any] = []
+    with running_server(
+        argv, port=port, env=env, log_path=tmp_path / "server.log", ready=answers_http
+    ) as server:
+        poller = threading.Thread(
+            target=lambda: answers.append(get_json(f"http://127.0.0.1:{port}/poll"))
+        )
+        poller.start()
+        time.sleep(0.3)  # the poll is waiting inside the handler
+        assert answers == []
+        server.send_signal(signal.SIGTERM)
+        # Without the early signal, uvicorn would wait for this connection forever.
+        poller.join(timeout=10)
+        assert answers == ["drained"]
+        assert server.wait(timeout=10) in (0, -signal.SIGTERM)
