@@ -65,6 +65,8 @@ class CovetPy(MethodShortcuts):
         default_response_class: The class non-Response results are sent as on routes that
             set no ``response_class`` (``HTMLResponse``...; JSON by default).
         responses: Extra OpenAPI responses for every route (a route's own win).
+        deprecated: Mark every route deprecated in the OpenAPI document.
+        include_in_schema: ``False`` leaves every route out of the OpenAPI document.
         signature_namespace: Names the string annotations of every handler (and of its
             dependencies) may use beyond their modules' globals and the locals where they
             were decorated, e.g. types imported only under ``TYPE_CHECKING``.
@@ -109,6 +111,8 @@ class CovetPy(MethodShortcuts):
         generate_unique_id_function: Callable[[Any], str] | _Unset | None = UNSET,
         default_response_class: type[Response] | None = None,
         responses: Mapping[int | str, Any] | None = None,
+        deprecated: bool = False,
+        include_in_schema: bool = True,
         signature_namespace: Mapping[str, Any] | None = None,
     ) -> None:
         shortcuts = {name: value for name, value in locals().items() if name in _OPENAPI_KEYWORDS}
@@ -133,6 +137,8 @@ class CovetPy(MethodShortcuts):
             redirect_slashes=redirect_slashes,
             default_response_class=default_response_class,
             responses=responses,
+            deprecated=deprecated,
+            include_in_schema=include_in_schema,
             signature_namespace=signature_namespace,
             generate_unique_id_function=self.openapi_config.generate_unique_id_function,
         )

@@ -107,18 +107,6 @@ class OpenAPIConfig:
             return self.serve_docs_assets
         return bool(self.docs_url or self.redoc_url)
 
-    def info(self) -> dict[str, Any]:
-        """The document's ``info`` object."""
-        return info_object(
-            title=self.title,
-            version=self.version,
-            summary=self.summary,
-            description=self.description,
-            terms_of_service=self.terms_of_service,
-            contact=self.contact,
-            license_info=self.license_info,
-        )
-
 
 def info_object(
     *,

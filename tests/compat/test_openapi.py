@@ -319,3 +319,29 @@ def test_additional_response_with_model_and_example() -> None:
     assert responses["404"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/Message"
     }
+
+
+def test_app_level_responses_deprecated_and_include_in_schema() -> None:
+    app = CovetPy(responses={503: {"description": "Down for maintenance"}}, deprecated=True)
+
+    @app.get("/items/", responses={503: {"description": "Items are resting"}})
+    async def read_items() -> list[str]:
+        return []
+
+    @app.get("/users/")
+    async def read_users() -> list[str]:
+        return []
+
+    paths = document_of(app)["paths"]
+    assert paths["/users/"]["get"]["responses"]["503"] == {"description": "Down for maintenance"}
+    assert paths["/items/"]["get"]["responses"]["503"] == {"description": "Items are resting"}
+    assert paths["/users/"]["get"]["deprecated"] is True
+
+    hidden = CovetPy(include_in_schema=False)
+
+    @hidden.get("/secret")
+    async def secret() -> str:
+        return "s"
+
+    assert document_of(hidden)["paths"] == {}
+    assert TestClient(hidden).get("/secret").json() == "s"
