@@ -254,3 +254,34 @@ def test_response_class_must_be_a_response_subclass(bad: Any) -> None:
         app.get("/", response_class=bad)
     with pytest.raises(ConfigurationError, match="default_response_class"):
         Router(default_response_class=bad)
+
+
+# -- "Response Status Code": 204 and HEAD carry no body --------------------------------------
+
+
+def test_no_content_status_as_fastapi_users_write_it() -> None:
+    from covet import status
+
+    app = CovetPy()
+    items = {"foo": "The Foo Wrestlers"}
+
+    @app.delete("/items/{item_id}", status_code=status.HTTP_204_NO_CONTENT)
+    async def delete_item(item_id: str) -> None:
+        items.pop(item_id, None)
+
+    @app.delete("/legacy/{item_id}", status_code=204)
+    async def delete_legacy(item_id: str) -> dict[str, str]:
+        return {"deleted": item_id}  # dropped: a 204 has no content
+
+    client = TestClient(app)
+    for path in ("/items/foo", "/legacy/foo"):
+        response = client.delete(path)
+        assert response.status_code == 204
+        assert response.content == b""
+        assert "content-length" not in response.headers
+        assert "content-type" not in response.headers
+    document = client.get("/openapi.json").json()
+    validate(document)
+    assert document["paths"]["/legacy/{item_id}"]["delete"]["responses"]["204"] == {
+        "description": "Successful Response"
+    }
