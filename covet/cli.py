@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from covet import __version__
+from covet._callables import callable_name
 from covet._servers import serve_granian, serve_uvicorn
 from covet.app import CovetPy
 from covet.exceptions import ConfigurationError, CovetError, MissingDependencyError
@@ -314,8 +315,7 @@ def _router_of(app: Any) -> Router | None:
 
 
 def _describe(obj: Any) -> str:
-    target = obj if isinstance(obj, type | types.FunctionType) else type(obj)
-    return f"{target.__module__}.{target.__qualname__}"
+    return callable_name(obj if isinstance(obj, type | types.FunctionType) else type(obj))
 
 
 def _cmd_routes(args: argparse.Namespace) -> int:

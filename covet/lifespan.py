@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Callable, Generator, Mapping, Sequenc
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from typing import Any, TypeVar
 
+from covet._callables import callable_name
 from covet.exceptions import ConfigurationError
 from covet.types import Receive, Scope, Send
 
@@ -153,7 +154,7 @@ async def run_all(
     async with AsyncExitStack() as stack:
         for factory in factories:
             value = await stack.enter_async_context(factory(app))
-            publish_state(state, value, getattr(factory, "__qualname__", repr(factory)))
+            publish_state(state, value, callable_name(factory))
         yield
 
 
