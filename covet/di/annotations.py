@@ -42,8 +42,12 @@ def caller_namespace(depth: int = 2) -> dict[str, Any]:
     factory or a test may name what that function imported or defined before it, as
     pydantic does for models. At module level the globals already serve, so nothing is kept.
     """
-    frame = sys._getframe(depth)
-    if frame.f_locals is frame.f_globals:
+    frame: Any = sys._getframe(depth)
+    # Registration done by CovetPy itself (a Controller's routes, an included copy) stands
+    # for the user code that asked for it: the first frame outside the package.
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("covet."):
+        frame = frame.f_back
+    if frame is None or frame.f_locals is frame.f_globals:
         return {}
     return dict(frame.f_locals)
 

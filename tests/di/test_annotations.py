@@ -103,3 +103,21 @@ def test_a_name_found_nowhere_is_reported_with_the_escape_hatch() -> None:
         TestClient(widget_app()) as client,
     ):
         client.get("/price?amount=1")
+
+
+def test_a_controller_built_in_a_factory_sees_the_factorys_imports() -> None:
+    def create() -> CovetPy:
+        from covet import Controller, Request
+
+        class Items(Controller):
+            prefix = "/items"
+
+            @Controller.get("/")
+            async def index(self, request: Request) -> str:
+                return request.url.path
+
+        app = CovetPy()
+        app.include_router(Items.as_router())
+        return app
+
+    assert TestClient(create()).get("/items/").json() == "/items/"
