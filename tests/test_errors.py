@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Annotated, Any
 
@@ -180,6 +181,30 @@ def test_access_log_records_method_path_status_duration_and_id(
     assert records[0].duration_ms >= 0  # type: ignore[attr-defined]
     assert records[1].levelno == logging.ERROR
     assert "\n" not in records[2].getMessage()
+
+
+def test_access_log_records_the_path_and_the_time_the_request_took(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    app = CovetPy()
+
+    @app.get("/slow/{name}")
+    async def slow(name: str) -> str:
+        await asyncio.sleep(0.05)
+        return name
+
+    app.add_middleware(AccessLogMiddleware)
+    client = TestClient(app)
+    with caplog.at_level(logging.INFO, logger="covet.access"):
+        assert client.get("/slow/x?q=1").status_code == 200
+        client.get("/slow/a%0Ab")
+    first, escaped = [r for r in caplog.records if r.name == "covet.access"]
+    assert first.path == "/slow/x"  # type: ignore[attr-defined]
+    assert 50 <= first.duration_ms < 5000  # type: ignore[attr-defined]
+    message = first.getMessage()
+    assert message.startswith("GET /slow/x 200 ")
+    assert f"{first.duration_ms:.2f}ms" in message  # type: ignore[attr-defined]
+    assert escaped.path == "/slow/a\\nb"  # type: ignore[attr-defined]
 
 
 # -- error_format="fastapi": FastAPI's bodies for every client error ---------------------------

@@ -9,11 +9,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import pytest
 
-from covet import CovetPy, Request, Router
+from covet import CovetPy, Depends, Request, Router
 from covet.testing import TestClient
 from tests.support.optional import require
 from tests.support.servers import answers_http, free_port, running_server
@@ -118,6 +118,45 @@ def test_lifespans_compose_across_routers_and_mounted_apps() -> None:
         assert client.get("/r").json() == "r"
         assert client.get("/sub/s").json() == ["s", "a"]
     assert events[4:] == ["sub down", "router down", "app down", "hook down"]
+
+
+def test_app_scoped_values_close_before_the_lifespans_and_hooks_reverse_of_start_up() -> None:
+    events: list[str] = []
+
+    @asynccontextmanager
+    async def app_lifespan(app: Any) -> AsyncIterator[None]:
+        events.append("lifespan up")
+        yield
+        events.append("lifespan down")
+
+    @asynccontextmanager
+    async def router_lifespan(app: Any) -> AsyncIterator[None]:
+        events.append("router up")
+        yield
+        events.append("router down")
+
+    async def pool() -> AsyncIterator[str]:
+        events.append("pool up")
+        yield "pool"
+        events.append("pool down")
+
+    router = Router(lifespan=router_lifespan)
+
+    @router.get("/")
+    async def index(db: Annotated[str, Depends(pool, scope="app")]) -> str:
+        return db
+
+    app = CovetPy(
+        lifespan=app_lifespan,
+        on_startup=[lambda: events.append("hook up")],
+        on_shutdown=[lambda: events.append("hook down")],
+    )
+    app.include_router(router)
+
+    with TestClient(app) as client:
+        assert client.get("/").json() == "pool"
+        assert events == ["hook up", "lifespan up", "router up", "pool up"]
+    assert events[4:] == ["pool down", "router down", "lifespan down", "hook down"]
 
 
 def test_async_hooks_and_startup_failure() -> None:

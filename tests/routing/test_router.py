@@ -237,6 +237,34 @@ def test_method_not_allowed_has_allow_header_and_options() -> None:
     assert options.headers["allow"] == "DELETE, GET, HEAD, OPTIONS"
 
 
+def test_allow_merges_every_pattern_the_path_matches() -> None:
+    app = CovetPy()
+
+    @app.get("/items/me")
+    async def me() -> str:
+        return "me"
+
+    @app.delete("/items/{item_id}")
+    async def remove(item_id: str) -> str:
+        return item_id
+
+    @app.put("/items/{item_id:int}")
+    async def replace(item_id: int) -> int:
+        return item_id
+
+    client = make_client(app)
+    # "me" matches the static route and {item_id}, not {item_id:int}.
+    response = client.patch("/items/me")
+    assert response.status_code == 405
+    assert response.headers["allow"] == "DELETE, GET, HEAD, OPTIONS"
+    assert client.options("/items/me").headers["allow"] == "DELETE, GET, HEAD, OPTIONS"
+    # "5" matches both parameter routes, not the static one.
+    response = client.patch("/items/5")
+    assert response.status_code == 405
+    assert response.headers["allow"] == "DELETE, OPTIONS, PUT"
+    assert client.options("/items/5").headers["allow"] == "DELETE, OPTIONS, PUT"
+
+
 def test_method_fallback_between_static_and_param_routes() -> None:
     app = CovetPy()
 
