@@ -595,3 +595,42 @@ def test_covet_run_drains_long_polls_when_asked_to_stop(tmp_path: Path) -> None:
         poller.join(timeout=10)
         assert answers == ["drained"]
         assert server.wait(timeout=10) in (0, -signal.SIGTERM)
+
+
+FAILING_STARTUP_APP = """
+from contextlib import asynccontextmanager
+from covet import CovetPy
+
+
+@asynccontextmanager
+async def lifespan(app):
+    raise RuntimeError("database unreachable")
+    yield
+
+
+app = CovetPy(lifespan=lifespan)
+"""
+
+
+@pytest.mark.e2e
+def test_covet_run_exits_non_zero_when_the_start_up_fails(tmp_path: Path) -> None:
+    pytest.importorskip("uvicorn")
+    (tmp_path / "cli_sample_failing.py").write_text(FAILING_STARTUP_APP)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "covet",
+            "run",
+            "cli_sample_failing:app",
+            "--port",
+            str(free_port()),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+    )
+    assert result.returncode != 0  # uvicorn's own start-up failure code (3) or covet's 1
+    assert "database unreachable" in result.stderr
