@@ -14,7 +14,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from covet.validation._codegen import fast_model_validator
-from covet.validation.errors import MAX_ISSUES, Loc, ValidationError, ValidationIssue, invalid
+from covet.validation.errors import (
+    MAX_ISSUES,
+    NO_INPUT,
+    Loc,
+    ValidationError,
+    ValidationIssue,
+    invalid,
+)
 
 Validator = Callable[[Any], Any]
 
@@ -84,7 +91,7 @@ def dataclass_validator(cls: type[Any], fields: Sequence[FieldPlan]) -> Validato
         try:
             return cls(**kwargs)
         except ValueError as exc:
-            raise invalid(f"Value error, {exc}", "value_error") from None
+            raise invalid(f"Value error, {exc}", "value_error", ctx={"error": exc}) from None
 
     return fast_model_validator(cls, _field_specs(fields), validate_dataclass)
 
@@ -129,9 +136,16 @@ def pydantic_validator(model: Any) -> Validator:
         try:
             return model.model_validate(value)
         except error_cls as exc:
-            errors = itertools.islice(exc.errors(), MAX_ISSUES + 1)
+            errors = itertools.islice(exc.errors(include_url=False), MAX_ISSUES + 1)
             raise ValidationError(
-                ValidationIssue(tuple(e["loc"]), str(e["msg"]), str(e["type"])) for e in errors
+                ValidationIssue(
+                    tuple(e["loc"]),
+                    str(e["msg"]),
+                    str(e["type"]),
+                    input=e.get("input", NO_INPUT),
+                    ctx=e.get("ctx"),
+                )
+                for e in errors
             ) from None
 
     return validate_pydantic

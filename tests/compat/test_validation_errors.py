@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Annotated, Any, Literal
 
+from pydantic import BaseModel, Field, field_validator
+
 from covet import CovetPy as FastAPI
 from covet import Path, Query
 from covet.testing import TestClient
@@ -160,3 +162,68 @@ def test_default_problem_format_is_unchanged() -> None:
             "type": "int_parsing",
         }
     ]
+
+
+class Signup(BaseModel):
+    name: str
+    age: int = Field(gt=17)
+
+    @field_validator("name")
+    @classmethod
+    def no_spaces(cls, value: str) -> str:
+        if " " in value:
+            raise ValueError("no spaces please")
+        return value
+
+
+@dataclass
+class Window:
+    start: int
+    end: int
+
+    def __post_init__(self) -> None:
+        if self.end < self.start:
+            raise ValueError("end is before start")
+
+
+def test_pydantic_body_errors_keep_pydantics_input_and_ctx() -> None:
+    app = FastAPI(error_format="fastapi")
+
+    @app.post("/signup")
+    async def signup(body: Signup) -> Any:
+        return body
+
+    detail = TestClient(app).post("/signup", json={"name": "a b", "age": 3}).json()["detail"]
+    assert detail == [
+        {
+            "type": "value_error",
+            "loc": ["body", "name"],
+            "msg": "Value error, no spaces please",
+            "input": "a b",
+            "ctx": {"error": {}},
+        },
+        {
+            "type": "greater_than",
+            "loc": ["body", "age"],
+            "msg": "Input should be greater than 17",
+            "input": 3,
+            "ctx": {"gt": 17},
+        },
+    ]
+
+
+def test_a_dataclass_refusing_its_values_is_a_value_error_with_ctx() -> None:
+    app = FastAPI(error_format="fastapi")
+
+    @app.post("/windows")
+    async def window(body: Window) -> Any:
+        return body
+
+    (issue,) = TestClient(app).post("/windows", json={"start": 5, "end": 1}).json()["detail"]
+    assert issue == {
+        "type": "value_error",
+        "loc": ["body"],
+        "msg": "Value error, end is before start",
+        "input": {"start": 5, "end": 1},
+        "ctx": {"error": {}},
+    }

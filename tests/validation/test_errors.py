@@ -96,7 +96,7 @@ class _FakePydanticError(Exception):
         super().__init__(errors)
         self._errors = errors
 
-    def errors(self) -> list[dict[str, Any]]:
+    def errors(self, **options: Any) -> list[dict[str, Any]]:
         return self._errors
 
 
