@@ -122,6 +122,29 @@ class PlanEntry:
     path_value: PathValue | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Arguments:
+    """A callable's plan entries grouped by how the resolution produces them.
+
+    Per request, :class:`~covet.di.resolution.Resolution` walks each group once, in this
+    order (direct values, dependencies in plan order, then one binding of every bound
+    parameter), instead of testing every entry's source several times.
+    """
+
+    direct: tuple[PlanEntry, ...]
+    dependencies: tuple[tuple[str, DependencyNode], ...]
+    bound: tuple[BoundParameter, ...]
+
+    @classmethod
+    def of(cls, entries: list[PlanEntry]) -> Arguments:
+        """Group ``entries`` (keeping their order within each group)."""
+        return cls(
+            tuple(e for e in entries if e.parameter is None and e.dependency is None),
+            tuple((e.name, e.dependency) for e in entries if e.dependency is not None),
+            tuple(e.parameter for e in entries if e.parameter is not None),
+        )
+
+
 @dataclass(eq=False, slots=True)
 class DependencyNode:
     """A dependency planned at start-up: what to call and how to get its arguments."""
@@ -131,6 +154,10 @@ class DependencyNode:
     use_cache: bool
     kind: CallKind
     app_scoped: bool = False
+    arguments: Arguments = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.arguments = Arguments.of(self.plan)
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +205,7 @@ class Plan:
 
 __all__ = [
     "BOUND_SOURCES",
+    "Arguments",
     "ConnectionKind",
     "DependencyNode",
     "PathValue",

@@ -11,8 +11,8 @@ from typing import Any
 from covet._callables import CallKind, callable_name
 from covet.background import BackgroundTasks
 from covet.concurrency import run_in_threadpool
-from covet.di.binding import BoundParameter, bind
-from covet.di.plan import DependencyNode, PathValue, PlanEntry, Source
+from covet.di.binding import bind
+from covet.di.plan import Arguments, DependencyNode, PathValue, PlanEntry, Source
 from covet.exceptions import ConfigurationError, CovetError
 from covet.requests import HTTPConnection
 from covet.responses.base import Response
@@ -87,7 +87,7 @@ class Resolution:
             self.connection = self._make(self.scope, self.receive, self.send)
         return self.connection
 
-    def direct_arguments(self, plan: list[PlanEntry]) -> dict[str, Any]:
+    def direct_arguments(self, plan: Sequence[PlanEntry]) -> dict[str, Any]:
         """Keyword arguments from the sources that need no awaiting (path, request, tasks)."""
         params = self.scope.get("path_params", {})
         kwargs: dict[str, Any] = {}
@@ -108,7 +108,7 @@ class Resolution:
         return kwargs
 
     async def arguments(
-        self, plan: list[PlanEntry], effects: Sequence[DependencyNode] = ()
+        self, plan: Arguments, effects: Sequence[DependencyNode] = ()
     ) -> dict[str, Any]:
         """Produce keyword arguments for one planned callable, after running ``effects``.
 
@@ -158,22 +158,20 @@ class Resolution:
             raise RequestValidationError(dict.fromkeys(issues))
         return value
 
-    async def _gather(self, plan: list[PlanEntry], issues: list[ValidationIssue]) -> dict[str, Any]:
+    async def _gather(self, plan: Arguments, issues: list[ValidationIssue]) -> dict[str, Any]:
         """Keyword arguments for ``plan``, adding binding failures to ``issues``.
 
         The result is incomplete when ``issues`` is not empty; it must not be used then.
         """
-        try:
-            kwargs = self.direct_arguments(plan)
-        except RequestValidationError as exc:  # a path value its annotation cannot take
-            issues.extend(exc.issues)
-            kwargs = {}
-        bound: list[BoundParameter] = []
-        for entry in plan:
-            if entry.parameter is not None:
-                bound.append(entry.parameter)
-            elif entry.dependency is not None:
-                kwargs[entry.name] = await self._solve(entry.dependency, issues)
+        kwargs: dict[str, Any] = {}
+        if plan.direct:
+            try:
+                kwargs = self.direct_arguments(plan.direct)
+            except RequestValidationError as exc:  # a path value its annotation cannot take
+                issues.extend(exc.issues)
+        for name, node in plan.dependencies:
+            kwargs[name] = await self._solve(node, issues)
+        bound = plan.bound
         if bound:
             try:
                 kwargs.update(await bind(bound, self.get_connection()))
@@ -191,7 +189,7 @@ class Resolution:
         return await self._create(node, issues)
 
     async def _create(self, node: DependencyNode, issues: list[ValidationIssue]) -> Any:
-        kwargs = await self._gather(node.plan, issues)
+        kwargs = await self._gather(node.arguments, issues)
         if issues:
             # The request will get a 422: this dependency is not called, and its (missing)
             # value is not cached, so a shared one is bound again and its issues deduplicated.

@@ -13,7 +13,14 @@ from typing import Any
 
 from covet._callables import is_async_callable
 from covet.concurrency import run_in_threadpool
-from covet.di.plan import ConnectionKind, DependencyNode, Plan, PlanContext, PlanEntry, Source
+from covet.di.plan import (
+    Arguments,
+    ConnectionKind,
+    DependencyNode,
+    Plan,
+    PlanContext,
+    Source,
+)
 from covet.di.planner import Overrides, plan_handler
 from covet.di.resolution import Resolution
 from covet.exceptions import ConfigurationError
@@ -114,6 +121,7 @@ def compile_http(
         return Request(scope, receive, limits)
 
     handler_plan = entries
+    handler_arguments = Arguments.of(entries)
     side_effects = plan.effects
     needs_stack = plan.needs_teardown
     simple = not side_effects and all(
@@ -134,9 +142,11 @@ def compile_http(
             elif stack is not None:
                 # Generator dependencies are torn down after the response (or the error).
                 async with stack:
-                    await _respond(resolution, side_effects, handler_plan, call, status, serialize)
+                    await _respond(
+                        resolution, side_effects, handler_arguments, call, status, serialize
+                    )
             else:
-                await _respond(resolution, side_effects, handler_plan, call, status, serialize)
+                await _respond(resolution, side_effects, handler_arguments, call, status, serialize)
         finally:
             request = resolution.connection
             if isinstance(request, Request) and request._form is not None:
@@ -150,7 +160,7 @@ def compile_http(
 async def _respond(
     resolution: Resolution,
     side_effects: list[DependencyNode],
-    plan: list[PlanEntry],
+    plan: Arguments,
     call: Callable[..., Awaitable[Any]],
     status: int,
     serialize: Serializer | None,
@@ -206,7 +216,7 @@ def compile_websocket(
     handler = route.endpoint
     if not is_async_callable(handler):
         raise ConfigurationError(f"WebSocket handler {route.handler_name} must be async.")
-    handler_plan = plan.entries
+    handler_arguments = Arguments.of(plan.entries)
     side_effects = plan.effects
 
     async def run_websocket(scope: Scope, receive: Receive, send: Send) -> None:
@@ -214,7 +224,7 @@ def compile_websocket(
             resolution = Resolution(scope, receive, send, WebSocket, stack)
             for node in side_effects:
                 await resolution.solve(node)
-            await handler(**await resolution.arguments(handler_plan))
+            await handler(**await resolution.arguments(handler_arguments))
         if resolution.tasks is not None:
             await resolution.tasks()
 
