@@ -96,7 +96,7 @@ class Resolution:
             if source is _PATH_CONVERTED:
                 kwargs[entry.name] = params[entry.name]
             elif source is _PATH_VALIDATED:
-                kwargs[entry.name] = _cast_path(params[entry.name], entry.path_value)
+                kwargs[entry.name] = cast_path(params[entry.name], entry.path_value)
             elif source is _CONNECTION:
                 kwargs[entry.name] = self.get_connection()
             elif source is _RESPONSE:
@@ -324,7 +324,12 @@ def _no_connection(scope: Scope, receive: Receive, send: Send) -> HTTPConnection
     )
 
 
-def _cast_path(value: str, path_value: PathValue | None) -> Any:
+def cast_path(value: str, path_value: PathValue | None) -> Any:
+    """A plain ``{name}`` segment validated by its annotation (``PATH_VALIDATED`` entries).
+
+    Raises:
+        RequestValidationError: the segment is not a value of the annotation.
+    """
     assert path_value is not None  # planned with every PATH_VALIDATED entry
     try:
         return path_value.validate(value)

@@ -16,7 +16,7 @@ from typing import Any
 from covet._parsers.query import parse_query_string
 from covet.datastructures import QueryParams
 from covet.di.plan import PlanEntry, Source
-from covet.di.resolution import _cast_path as cast_path
+from covet.di.resolution import cast_path
 from covet.limits import Limits
 from covet.params import REQUIRED
 from covet.responses.base import Response
