@@ -14,7 +14,7 @@ from covet.concurrency import run_in_threadpool
 from covet.di.binding import bind
 from covet.di.plan import Arguments, DependencyNode, PathValue, PlanEntry, Source
 from covet.exceptions import ConfigurationError, CovetError
-from covet.requests import HTTPConnection
+from covet.requests import HTTPConnection, Request
 from covet.responses.base import Response
 from covet.types import Message, Receive, Scope, Send
 from covet.validation import RequestValidationError, ValidationError, ValidationIssue
@@ -127,8 +127,14 @@ class Resolution:
             await self._solve(node, issues)
         kwargs = await self._gather(plan, issues)
         if issues:
-            raise RequestValidationError(dict.fromkeys(issues))
+            raise self._refusal(issues)
         return kwargs
+
+    def _refusal(self, issues: list[ValidationIssue]) -> RequestValidationError:
+        """One 422 for ``issues`` (deduplicated), carrying the JSON body if one was read."""
+        request = self.connection
+        body = request._json if isinstance(request, Request) and request._json_parsed else None
+        return RequestValidationError(dict.fromkeys(issues), body=body)
 
     async def solve(self, node: DependencyNode) -> Any:
         """Run one dependency (once per request when cached; once per app when app-scoped).
@@ -155,7 +161,7 @@ class Resolution:
         issues: list[ValidationIssue] = []
         value = await step(node, issues)
         if issues:
-            raise RequestValidationError(dict.fromkeys(issues))
+            raise self._refusal(issues)
         return value
 
     async def _gather(self, plan: Arguments, issues: list[ValidationIssue]) -> dict[str, Any]:

@@ -73,7 +73,7 @@ def compile_json_body(
                 try:
                     value = validate(document)
                 except ValidationError as exc:
-                    raise RequestValidationError(exc.issues) from None
+                    raise RequestValidationError(exc.issues, body=document) from None
         elif default is REQUIRED:
             raise RequestValidationError([ValidationIssue(("body",), "Field required", "missing")])
         else:

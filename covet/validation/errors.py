@@ -137,10 +137,12 @@ class RequestValidationError(HTTPException):
 
     Args:
         issues: All the problems found, each located as ``(source, name, ...)``.
+        body: The decoded JSON body of the request, when it had one (FastAPI's ``exc.body``).
     """
 
-    def __init__(self, issues: Iterable[ValidationIssue]) -> None:
+    def __init__(self, issues: Iterable[ValidationIssue], body: Any = None) -> None:
         self.issues = capped(issues)
+        self.body = body
         super().__init__(422, "The request is not valid; see 'errors' for every problem.")
 
     def errors(self) -> list[dict[str, Any]]:

@@ -193,3 +193,41 @@ def test_request_validation_error_handler_as_in_the_tutorial() -> None:
             }
         ]
     }
+
+
+class Towel(BaseModel):
+    title: str
+    size: int
+
+
+def body_echoing_app() -> FastAPI:
+    """FastAPI's "Use the RequestValidationError body" example."""
+    app = FastAPI()
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_exception_handler(
+        request: Request, exc: RequestValidationError
+    ) -> JSONResponse:
+        return JSONResponse(
+            status_code=422,
+            content=jsonable_encoder({"detail": exc.errors(), "body": exc.body}),
+        )
+
+    @app.post("/items/")
+    async def create_item(item: Towel) -> Any:
+        return item
+
+    @app.post("/tagged/")
+    async def create_tagged(item: Towel, tag: str) -> Any:
+        return {"item": item, "tag": tag}
+
+    return app
+
+
+@pytest.mark.parametrize("path", ["/items/", "/tagged/?tag=x"], ids=["body-only", "with-query"])
+def test_the_error_carries_the_received_body(path: str) -> None:
+    sent = {"title": "towel", "size": "XL"}
+    response = TestClient(body_echoing_app()).post(path, json=sent)
+    assert response.status_code == 422
+    assert response.json()["body"] == sent
+    assert response.json()["detail"][0]["loc"] == ["body", "size"]
