@@ -100,8 +100,15 @@ def parameter_hints(
     return signature, hints
 
 
-def return_hint(func: Callable[..., Any], message: Callable[[str, Exception], str]) -> Any:
+def return_hint(
+    func: Callable[..., Any],
+    message: Callable[[str, Exception], str],
+    extra: Mapping[str, Any] | None = None,
+) -> Any:
     """``func``'s resolved return annotation (``None`` if it has no readable signature).
+
+    ``extra`` adds names as for :func:`parameter_hints` (where the handler was decorated,
+    ``signature_namespace=``).
 
     Raises:
         ConfigurationError: with ``message(text, exc)`` when it cannot be resolved.
@@ -110,5 +117,5 @@ def return_hint(func: Callable[..., Any], message: Callable[[str, Exception], st
         annotation = inspect.signature(func, eval_str=False).return_annotation
     except (TypeError, ValueError):
         return None
-    namespace = namespace_of(func) if isinstance(annotation, str) else {}
+    namespace = namespace_of(func, extra) if isinstance(annotation, str) else {}
     return evaluate(annotation, namespace, message)

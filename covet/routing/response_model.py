@@ -147,6 +147,7 @@ def return_annotation(route: BaseRoute) -> Any:
             f"(route {route.path!r}): {exc}. Import the type at module level, or pass "
             "response_model= (None to opt out)."
         ),
+        route.namespace,
     )
 
 

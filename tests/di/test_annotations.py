@@ -121,3 +121,23 @@ def test_a_controller_built_in_a_factory_sees_the_factorys_imports() -> None:
         return app
 
     assert TestClient(create()).get("/items/").json() == "/items/"
+
+
+def test_a_local_return_annotation_filters_the_result_and_is_documented() -> None:
+    from dataclasses import dataclass
+
+    @dataclass
+    class Out:
+        a: int
+        b: str = "x"
+
+    app = CovetPy()
+
+    @app.get("/out")
+    async def out() -> Out:
+        return {"a": 1, "secret": "s"}  # type: ignore[return-value]
+
+    client = TestClient(app)
+    assert client.get("/out").json() == {"a": 1, "b": "x"}
+    schema = app.openapi()["paths"]["/out"]["get"]["responses"]["200"]["content"]
+    assert schema["application/json"]["schema"] == {"$ref": "#/components/schemas/Out"}
