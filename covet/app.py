@@ -27,6 +27,7 @@ from covet.openapi.config import UNSET, OpenAPIConfig, _Unset
 from covet.params import Depends
 from covet.requests import Request
 from covet.responses import HTMLResponse, JSONResponse, Response
+from covet.routing.endpoint import RESPONSE_STARTED
 from covet.routing.router import Router
 from covet.routing.routes import MiddlewareSpec, Route
 from covet.routing.shortcuts import MethodShortcuts
@@ -496,6 +497,20 @@ class CovetPy(MethodShortcuts):
             # set only by build() and reset by every invalidation, so it implies a built app.
             if self._needs_scope_fixup:
                 self._fix_scope(scope)
+            router = self.router
+            try:
+                app = router.resolve(scope)
+            except Exception as exc:
+                await errors.recover(exc, False, scope, receive, send)
+                return
+            if app in router.self_reporting:
+                # PERF: the runner records its response's start in the scope, so the
+                # server's own send is passed on, with no wrapper called per message.
+                try:
+                    await app(scope, receive, send)
+                except Exception as exc:
+                    await errors.recover(exc, RESPONSE_STARTED in scope, scope, receive, send)
+                return
             started = False
 
             def tracking_send(message: Message) -> Awaitable[None]:
@@ -505,7 +520,7 @@ class CovetPy(MethodShortcuts):
                 return send(message)
 
             try:
-                await self.router.resolve(scope)(scope, receive, tracking_send)
+                await app(scope, receive, tracking_send)
             except Exception as exc:
                 await errors.recover(exc, started, scope, receive, send)
             return

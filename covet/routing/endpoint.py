@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack
 from typing import Any
+from weakref import WeakSet
 
 from covet._callables import is_async_callable
 from covet.concurrency import run_in_threadpool
@@ -34,8 +35,21 @@ from covet.routing.query_params import compile_query, takes_only_query
 from covet.routing.response_model import plan_response
 from covet.routing.results import Serializer, response_messages, send_result, with_response_class
 from covet.routing.routes import BaseRoute, Route, WebSocketRoute
-from covet.types import ASGIApp, Receive, Scope, Send
+from covet.types import ASGIApp, Message, Receive, Scope, Send
 from covet.websockets import WebSocket
+
+RESPONSE_STARTED = "covet.response_started"
+"""Scope key a self-reporting runner sets just before it sends ``http.response.start``."""
+_SELF_REPORTING: WeakSet[Callable[..., Any]] = WeakSet()
+
+
+def reports_start(app: ASGIApp) -> bool:
+    """Whether ``app`` sets :data:`RESPONSE_STARTED` in the scope when its response starts.
+
+    The application's inline error handling then needs no wrapper around ``send`` to learn
+    whether an exception came before or after the response started.
+    """
+    return app in _SELF_REPORTING
 
 
 def compile_http(
@@ -93,9 +107,12 @@ def compile_http(
                     result = serialize(result)
                 messages = response_messages(result, status, scope["method"])
                 if messages is None:
-                    await result(scope, receive, send)
+                    await result(scope, receive, _reporting_send(scope, send))
                     return
                 start, body, background = messages
+                # Set before the send, as a wrapper around send would: a failing send of
+                # the start counts as started.
+                scope[RESPONSE_STARTED] = True
                 await send(start)
                 await send(body)
                 if background is not None:
@@ -104,6 +121,7 @@ def compile_http(
                 if request is not None and request._form is not None:
                     await request.close()
 
+        _SELF_REPORTING.add(run_direct)
         return run_direct
 
     bound = [entry.parameter for entry in entries if entry.parameter is not None]
@@ -155,6 +173,17 @@ def compile_http(
             await resolution.tasks()
 
     return run_planned
+
+
+def _reporting_send(scope: Scope, send: Send) -> Send:
+    """``send`` that sets :data:`RESPONSE_STARTED` in ``scope`` when the response starts."""
+
+    def reporting_send(message: Message) -> Awaitable[None]:
+        if message["type"] == "http.response.start":
+            scope[RESPONSE_STARTED] = True
+        return send(message)
+
+    return reporting_send
 
 
 async def _respond(

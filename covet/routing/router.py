@@ -22,7 +22,7 @@ from covet.lifespan import Hook, on_event_decorator
 from covet.limits import DEFAULT_LIMITS, Limits
 from covet.params import Depends
 from covet.responses.base import RedirectResponse, Response
-from covet.routing.endpoint import compile_http, compile_websocket
+from covet.routing.endpoint import compile_http, compile_websocket, reports_start
 from covet.routing.route_defaults import RouteDefaults, UniqueIdFunction
 from covet.routing.routes import BaseRoute, MiddlewareSpec, Mount, Route, WebSocketRoute
 from covet.routing.shortcuts import MethodShortcuts
@@ -201,6 +201,9 @@ class Router(MethodShortcuts):
         self._built = False
         self._settings: _BuildSettings = (DEFAULT_LIMITS, None, ())
         self._listeners: list[Callable[[], None]] = []
+        # The compiled route apps that report their response's start in the scope (see
+        # endpoint.reports_start): the app's inline error handling calls them unwrapped.
+        self.self_reporting: frozenset[ASGIApp] = frozenset()
 
     # -- registration -------------------------------------------------------------------
 
@@ -457,6 +460,9 @@ class Router(MethodShortcuts):
             for factory, options in reversed(route.middleware):
                 endpoint = factory(endpoint, **options)
             route.app = endpoint
+        self.self_reporting = frozenset(
+            app for route in self.routes if (app := route.app) is not None and reports_start(app)
+        )
         self._trie.compile()
         self._built = True
 
