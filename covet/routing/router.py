@@ -32,6 +32,8 @@ from covet.types import ASGIApp, Receive, Scope, Send
 _F = TypeVar("_F", bound=Callable[..., Any])
 _BAD_PERCENT = re.compile(rb"%(?![0-9A-Fa-f]{2})")
 _NEEDS_CAREFUL_PATH = re.compile(rb"[%\x00\x80-\xff]").search
+_NEEDS_CAREFUL_TEXT = re.compile(r"[%\x00]").search
+_NOT_PLAIN = object()
 
 Lifespan = Callable[[Any], AbstractAsyncContextManager[Any]]
 _BuildSettings = tuple[Limits, "Overrides | None", Sequence[Depends]]
@@ -75,14 +77,19 @@ _ROUTE_PARAMETERS = frozenset(
 class MethodTable:
     """The routes registered on one path pattern, by method, plus its WebSocket route."""
 
-    __slots__ = ("allow", "methods", "websocket")
+    __slots__ = ("allow", "methods", "plain_raw", "websocket")
 
     def __init__(self) -> None:
         self.methods: dict[str, Route] = {}
         self.websocket: WebSocketRoute | None = None
         self.allow = ""
+        # A static path's own bytes when they need no careful decoding (see resolve).
+        self.plain_raw: object = _NOT_PLAIN
 
     def add(self, route: BaseRoute) -> None:
+        path = route.template.path
+        if route.template.is_static and _NEEDS_CAREFUL_TEXT(path) is None and path.isascii():
+            self.plain_raw = path.encode("ascii")
         if isinstance(route, WebSocketRoute):
             if self.websocket is not None:
                 raise _conflict(route, self.websocket, "WEBSOCKET")
@@ -518,22 +525,29 @@ class Router(MethodShortcuts):
             self.compile()
         path: str = scope["path"]
         raw = scope.get("raw_path")
-        # A root_path, escapes, non-ASCII or NUL bytes, or no raw_path at all (then only
-        # path can be checked) need the careful route_path.
-        # PERF: one regex search, not `b"%" in raw`: bytes.__contains__ first tries the
-        # argument as an int and formats (then discards) a TypeError on every call.
-        if scope.get("root_path") or raw is None or _NEEDS_CAREFUL_PATH(raw) is not None:
-            path = route_path(scope)
         # PERF: a fully static path is one dict lookup, without the matcher's call and
         # result tuple (the matcher tries the same dict first, so the answer is the same).
         table = self._trie.static_paths.get(path)
-        if table is not None:
-            params: dict[str, Any] = {}
+        params: dict[str, Any]
+        if table is not None and raw == table.plain_raw and not scope.get("root_path"):
+            # PERF: raw bytes equal to a plain static path's own have no escapes, NUL or
+            # non-ASCII bytes, so the path is right as it is: no regex search needed.
+            params = {}
         else:
-            found = self._trie.match(path)
-            if found is None:
-                return self._dispatch_fallback
-            table, params = found
+            # A root_path, escapes, non-ASCII or NUL bytes, or no raw_path at all (then only
+            # path can be checked) need the careful route_path.
+            # PERF: one regex search, not `b"%" in raw`: bytes.__contains__ first tries the
+            # argument as an int and formats (then discards) a TypeError on every call.
+            if scope.get("root_path") or raw is None or _NEEDS_CAREFUL_PATH(raw) is not None:
+                path = route_path(scope)
+                table = self._trie.static_paths.get(path)
+            if table is not None:
+                params = {}
+            else:
+                found = self._trie.match(path)
+                if found is None:
+                    return self._dispatch_fallback
+                table, params = found
         route = table.methods.get(scope["method"])
         if route is not None:
             scope["path_params"] = params
