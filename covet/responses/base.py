@@ -105,7 +105,8 @@ class Response:
             # PERF: the most common response (200, class media type, no extra headers)
             # takes a precomputed Content-Type header.
             content_type = self._content_type_header
-            length = content_length(len(body))
+            # PERF: the cached header is looked up here, without content_length()'s call.
+            length = _LENGTH_HEADERS.get(len(body)) or content_length(len(body))
             self.raw_headers = [length, content_type] if content_type else [length]
             return
         self.raw_headers = self._build_headers(headers)

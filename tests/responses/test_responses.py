@@ -260,3 +260,13 @@ def test_background_tasks_run_after_the_response() -> None:
 
     assert TestClient(app).post("/signup").json() == {"status": "ok"}
     assert events == ["handler", "signed up", "notified ann"]
+
+
+@pytest.mark.parametrize("length", [0, 13, 4095, 4096, 10_000])
+def test_plain_responses_content_length_cached_or_not(length: int) -> None:
+    for _ in range(2):  # the second time from the cache, when the length is cached
+        response = PlainTextResponse("x" * length)
+        assert response.raw_headers == [
+            (b"content-length", str(length).encode()),
+            (b"content-type", b"text/plain; charset=utf-8"),
+        ]
