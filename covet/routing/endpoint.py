@@ -28,7 +28,7 @@ from covet.exceptions import ConfigurationError
 from covet.limits import Limits
 from covet.params import Depends
 from covet.requests import Request
-from covet.responses.base import Response
+from covet.responses.base import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from covet.routing.convertors import StringConvertor
 from covet.routing.json_body import compile_json_body
 from covet.routing.query_params import compile_query, takes_only_query
@@ -40,6 +40,8 @@ from covet.websockets import WebSocket
 
 RESPONSE_STARTED = "covet.response_started"
 """Scope key a self-reporting runner sets just before it sends ``http.response.start``."""
+# Response classes sent by the base Response.__call__, whose messages run_direct builds inline.
+_PLAIN_RESPONSES = frozenset({Response, PlainTextResponse, HTMLResponse, JSONResponse})
 _SELF_REPORTING: WeakSet[Callable[..., Any]] = WeakSet()
 
 
@@ -105,6 +107,21 @@ def compile_http(
                     result = await call(**kwargs)
                 if serialize is not None and not isinstance(result, Response):
                     result = serialize(result)
+                if type(result) in _PLAIN_RESPONSES and result.status_code == 200:
+                    # PERF: what response_messages() would build, without its call and tuple.
+                    scope[RESPONSE_STARTED] = True
+                    await send(
+                        {
+                            "type": "http.response.start",
+                            "status": 200,
+                            "headers": result.raw_headers,
+                        }
+                    )
+                    head = scope["method"] == "HEAD"
+                    await send({"type": "http.response.body", "body": b"" if head else result.body})
+                    if result.background is not None:
+                        await result.background()
+                    return
                 messages = response_messages(result, status, scope["method"])
                 if messages is None:
                     await result(scope, receive, _reporting_send(scope, send))
