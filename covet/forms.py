@@ -9,6 +9,7 @@ code returned for each limit.
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import re
 import tempfile
@@ -28,7 +29,7 @@ from covet._parsers.multipart import (
 from covet._parsers.query import parse_query_string
 from covet.concurrency import run_in_threadpool
 from covet.datastructures import Headers, ImmutableMultiDict
-from covet.exceptions import BadRequestError, HTTPException
+from covet.exceptions import BadRequestError, HTTPException, MissingDependencyError
 from covet.limits import DEFAULT_LIMITS, Limits
 
 if TYPE_CHECKING:
@@ -39,6 +40,7 @@ __all__ = ["FormData", "UploadFile", "parse_form"]
 _T = TypeVar("_T")
 _URLENCODED = "application/x-www-form-urlencoded"
 _MULTIPART = "multipart/form-data"
+_logger = logging.getLogger("covet.forms")
 _NON_ASCII = re.compile(rb"[\x80-\xff]")
 
 
@@ -181,13 +183,22 @@ async def parse_form(content_type: str, stream: AsyncIterator[bytes], limits: Li
             over ``max_part_size``.
         BadRequestError: 400 for too many fields or files, invalid UTF-8, oversized part
             headers, a missing or invalid boundary, or a malformed or truncated body.
-        MissingDependencyError: a multipart body arrived and python-multipart is missing.
+
+    A multipart body that arrives while python-multipart is not installed is a 415 for the
+    client (this server takes urlencoded forms only) and a warning naming the extra in the
+    server's log; routes with upload parameters refuse to start without it instead.
     """
     media_type = content_type.partition(";")[0].strip().lower()
     if media_type == _URLENCODED:
         return await _parse_urlencoded(stream, limits)
     if media_type == _MULTIPART:
-        return await _parse_multipart(content_type, stream, limits)
+        try:
+            return await _parse_multipart(content_type, stream, limits)
+        except MissingDependencyError as exc:
+            _logger.warning("A multipart form body was refused with 415: %s", exc)
+            raise HTTPException(
+                415, f"This server accepts form bodies as {_URLENCODED} only."
+            ) from None
     raise HTTPException(
         415,
         f"Expected a form body: Content-Type must be {_URLENCODED} or {_MULTIPART}, "

@@ -7,15 +7,17 @@ import sys
 import threading
 from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import pytest
 
 import covet.forms
-from covet.exceptions import HTTPException, MissingDependencyError
+from covet import CovetPy, Form
+from covet.exceptions import HTTPException
 from covet.forms import FormData, UploadFile
 from covet.limits import Limits
 from covet.requests import Request
+from covet.testing import TestClient
 
 BOUNDARY = "covet-boundary-7MA4YWxkTrZu0gW"
 MULTIPART = f"multipart/form-data; boundary={BOUNDARY}"
@@ -724,8 +726,8 @@ def test_upload_file_async_io_across_the_rollover() -> None:
     run(scenario)
 
 
-def test_multipart_without_python_multipart_raises_missing_dependency(
-    monkeypatch: pytest.MonkeyPatch,
+def test_multipart_without_python_multipart_is_415_and_logs_the_extra(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     monkeypatch.setitem(sys.modules, "python_multipart", None)
     monkeypatch.setitem(sys.modules, "multipart", None)
@@ -734,6 +736,26 @@ def test_multipart_without_python_multipart_raises_missing_dependency(
     async def scenario() -> None:
         await make_request(body, MULTIPART).form()
 
-    with pytest.raises(MissingDependencyError, match=r"pip install 'covetpy\[multipart\]'"):
+    with pytest.raises(HTTPException) as info:
         run(scenario)
+    assert info.value.status_code == 415
+    assert "pip install 'covetpy[multipart]'" not in str(info.value.detail)
+    assert "pip install 'covetpy[multipart]'" in caplog.text
     assert read_fields(b"a=1", URLENCODED) == [("a", "1")]
+
+
+def test_a_form_route_without_python_multipart_answers_multipart_with_415(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "python_multipart", None)
+    monkeypatch.setitem(sys.modules, "multipart", None)
+    app = CovetPy()
+
+    @app.post("/login")
+    async def login(username: Annotated[str, Form()]) -> dict[str, str]:
+        return {"username": username}
+
+    client = TestClient(app)
+    assert client.post("/login", data={"username": "ann"}).json() == {"username": "ann"}
+    refused = client.post("/login", files={"f": ("a.txt", b"1")}, data={"username": "ann"})
+    assert refused.status_code == 415
