@@ -23,85 +23,37 @@ class MethodShortcuts(abc.ABC):
         """Register the decorated handler for ``methods`` on ``path``."""
 
     def get(self, path: str, **kwargs: Any) -> Callable[[_F], _F]:
-        """Register a GET handler (it answers HEAD too).
-
-        Options (see :meth:`route`): ``status_code``, ``response_model``, ``tags``,
-        ``dependencies``, ``summary``, ``description``, ``response_description``, ``responses``,
-        ``operation_id``, ``deprecated``, ``name``, ``middleware``, ``include_in_schema``,
-        ``max_body_size``, ``opt``, ``response_model_include``, ``response_model_exclude``,
-        ``response_model_exclude_unset``, ``response_model_exclude_none``,
-        ``response_model_by_alias``, ``response_class``, ``openapi_extra``,
-        ``generate_unique_id_function``.
-        """
+        """Register a GET handler (it answers HEAD too)."""
         return self.route(path, methods=("GET",), **kwargs)
 
     def post(self, path: str, **kwargs: Any) -> Callable[[_F], _F]:
-        """Register a POST handler.
-
-        Options (see :meth:`route`): ``status_code``, ``response_model``, ``tags``,
-        ``dependencies``, ``summary``, ``description``, ``response_description``, ``responses``,
-        ``operation_id``, ``deprecated``, ``name``, ``middleware``, ``include_in_schema``,
-        ``max_body_size``, ``opt``, ``response_model_include``, ``response_model_exclude``,
-        ``response_model_exclude_unset``, ``response_model_exclude_none``,
-        ``response_model_by_alias``, ``response_class``, ``openapi_extra``,
-        ``generate_unique_id_function``.
-        """
+        """Register a POST handler."""
         return self.route(path, methods=("POST",), **kwargs)
 
     def put(self, path: str, **kwargs: Any) -> Callable[[_F], _F]:
-        """Register a PUT handler.
-
-        Options (see :meth:`route`): ``status_code``, ``response_model``, ``tags``,
-        ``dependencies``, ``summary``, ``description``, ``response_description``, ``responses``,
-        ``operation_id``, ``deprecated``, ``name``, ``middleware``, ``include_in_schema``,
-        ``max_body_size``, ``opt``, ``response_model_include``, ``response_model_exclude``,
-        ``response_model_exclude_unset``, ``response_model_exclude_none``,
-        ``response_model_by_alias``, ``response_class``, ``openapi_extra``,
-        ``generate_unique_id_function``.
-        """
+        """Register a PUT handler."""
         return self.route(path, methods=("PUT",), **kwargs)
 
     def patch(self, path: str, **kwargs: Any) -> Callable[[_F], _F]:
-        """Register a PATCH handler.
-
-        Options (see :meth:`route`): ``status_code``, ``response_model``, ``tags``,
-        ``dependencies``, ``summary``, ``description``, ``response_description``, ``responses``,
-        ``operation_id``, ``deprecated``, ``name``, ``middleware``, ``include_in_schema``,
-        ``max_body_size``, ``opt``, ``response_model_include``, ``response_model_exclude``,
-        ``response_model_exclude_unset``, ``response_model_exclude_none``,
-        ``response_model_by_alias``, ``response_class``, ``openapi_extra``,
-        ``generate_unique_id_function``.
-        """
+        """Register a PATCH handler."""
         return self.route(path, methods=("PATCH",), **kwargs)
 
     def delete(self, path: str, **kwargs: Any) -> Callable[[_F], _F]:
-        """Register a DELETE handler.
-
-        Options (see :meth:`route`): ``status_code``, ``response_model``, ``tags``,
-        ``dependencies``, ``summary``, ``description``, ``response_description``, ``responses``,
-        ``operation_id``, ``deprecated``, ``name``, ``middleware``, ``include_in_schema``,
-        ``max_body_size``, ``opt``, ``response_model_include``, ``response_model_exclude``,
-        ``response_model_exclude_unset``, ``response_model_exclude_none``,
-        ``response_model_by_alias``, ``response_class``, ``openapi_extra``,
-        ``generate_unique_id_function``.
-        """
+        """Register a DELETE handler."""
         return self.route(path, methods=("DELETE",), **kwargs)
 
     def head(self, path: str, **kwargs: Any) -> Callable[[_F], _F]:
-        """Register a HEAD handler.
-
-        Options (see :meth:`route`): ``status_code``, ``response_model``, ``tags``,
-        ``dependencies``, ``summary``, ``description``, ``response_description``, ``responses``,
-        ``operation_id``, ``deprecated``, ``name``, ``middleware``, ``include_in_schema``,
-        ``max_body_size``, ``opt``, ``response_model_include``, ``response_model_exclude``,
-        ``response_model_exclude_unset``, ``response_model_exclude_none``,
-        ``response_model_by_alias``, ``response_class``, ``openapi_extra``,
-        ``generate_unique_id_function``.
-        """
+        """Register a HEAD handler."""
         return self.route(path, methods=("HEAD",), **kwargs)
 
     def options(self, path: str, **kwargs: Any) -> Callable[[_F], _F]:
-        """Register an OPTIONS handler (replacing the automatic ``Allow`` answer).
+        """Register an OPTIONS handler (replacing the automatic ``Allow`` answer)."""
+        return self.route(path, methods=("OPTIONS",), **kwargs)
+
+
+# Every shortcut's docstring ends with the options it passes on to ``route``, kept in one place
+# (tests/examples/test_docs.py checks the list names every route option).
+_OPTIONS_DOC = """
 
         Options (see :meth:`route`): ``status_code``, ``response_model``, ``tags``,
         ``dependencies``, ``summary``, ``description``, ``response_description``, ``responses``,
@@ -111,4 +63,14 @@ class MethodShortcuts(abc.ABC):
         ``response_model_by_alias``, ``response_class``, ``openapi_extra``,
         ``generate_unique_id_function``.
         """
-        return self.route(path, methods=("OPTIONS",), **kwargs)
+for _shortcut in (
+    MethodShortcuts.get,
+    MethodShortcuts.post,
+    MethodShortcuts.put,
+    MethodShortcuts.patch,
+    MethodShortcuts.delete,
+    MethodShortcuts.head,
+    MethodShortcuts.options,
+):
+    _shortcut.__doc__ = (_shortcut.__doc__ or "") + _OPTIONS_DOC
+del _shortcut
