@@ -21,6 +21,7 @@ import pytest
 from covet import CovetPy, Limits, Request
 from covet.routing.msgspec_body import FALLBACK, body_decoder
 from covet.validation import Constraints
+from tests.support.asgi import serve
 from tests.support.optional import require
 
 require("msgspec")  # a skip here, a failure under CI=true
@@ -54,38 +55,6 @@ def build_app() -> CovetPy:
     return app
 
 
-async def serve(app: CovetPy, path: str, body: bytes) -> tuple[int, list[Any], bytes]:
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "root_path": "",
-        "query_string": b"",
-        "headers": [
-            (b"host", b"testserver"),
-            (b"content-type", b"application/json"),
-            (b"content-length", str(len(body)).encode()),
-        ],
-        "client": ("127.0.0.1", 1),
-        "server": ("testserver", 80),
-    }
-    messages: list[dict[str, Any]] = []
-
-    async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    async def send(message: dict[str, Any]) -> None:
-        messages.append(message)
-
-    await app(scope, receive, send)
-    start = messages[0]
-    return start["status"], start["headers"], b"".join(m.get("body", b"") for m in messages[1:])
-
-
 def comparable(status: int, headers: list[Any], body: bytes) -> tuple[Any, ...]:
     """The response without the part that must differ: a problem names the request's path."""
     document = json.loads(body)
@@ -99,8 +68,8 @@ def both(app: CovetPy, bodies: list[bytes]) -> list[tuple[Any, Any]]:
     async def run() -> list[tuple[Any, Any]]:
         pairs = []
         for body in bodies:
-            fast = comparable(*await serve(app, "/fast", body))
-            generic = comparable(*await serve(app, "/generic", body))
+            fast = comparable(*await serve(app, "POST", "/fast", body=body))
+            generic = comparable(*await serve(app, "POST", "/generic", body=body))
             pairs.append((fast, generic))
         return pairs
 

@@ -18,6 +18,7 @@ import pytest
 
 from covet import CovetPy, Limits, Query, Request
 from covet.testing import TestClient
+from tests.support.asgi import serve
 
 
 class Color(enum.Enum):
@@ -78,39 +79,10 @@ def build_app() -> CovetPy:
     return app
 
 
-async def serve(app: CovetPy, path: str, query: bytes) -> tuple[int, list[Any], bytes]:
-    """One request straight through the ASGI app, with the query string bytes as given."""
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "root_path": "",
-        "query_string": query,
-        "headers": [(b"host", b"testserver")],
-        "client": ("127.0.0.1", 1),
-        "server": ("testserver", 80),
-    }
-    messages: list[dict[str, Any]] = []
-
-    async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message: dict[str, Any]) -> None:
-        messages.append(message)
-
-    await app(scope, receive, send)
-    start, body = messages[0], b"".join(m.get("body", b"") for m in messages[1:])
-    return start["status"], start["headers"], body
-
-
 def answers(app: CovetPy, fast: str, generic: str, query: bytes) -> tuple[Any, Any]:
     async def both() -> tuple[Any, Any]:
-        one = await serve(app, fast, query)
-        other = await serve(app, generic, query)
+        one = await serve(app, "GET", fast, query=query)
+        other = await serve(app, "GET", generic, query=query)
         return one, other
 
     one, other = asyncio.run(both())
@@ -130,7 +102,7 @@ def comparable(status: int, headers: list[Any], body: bytes) -> tuple[Any, ...]:
 
 def runner_of(app: CovetPy, path: str) -> str:
     """The name of the function that runs the route (routes compile on the first request)."""
-    asyncio.run(serve(app, "/", b""))
+    asyncio.run(serve(app, "GET", "/"))
     found = app.router.match("GET", path)
     assert found is not None
     return str(found[0].app.__name__)
