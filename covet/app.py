@@ -149,6 +149,8 @@ class CovetPy(MethodShortcuts):
         self.user_middleware: list[MiddlewareSpec] = list(middleware)
         self._mounted_apps: list[CovetPy] = []
         self._stack: ASGIApp | None = None
+        # The lifespans of the built app middleware (stores they open and close).
+        self._middleware_lifespans: list[LifespanFactory] = []
         self._inline_errors: ErrorMiddleware | None = None
         self._lifespan_state: dict[str, Any] | None = None
         self.shutting_down = ShutdownSignal()
@@ -257,7 +259,12 @@ class CovetPy(MethodShortcuts):
     # -- middleware and errors ------------------------------------------------------------
 
     def add_middleware(self, middleware: Callable[..., ASGIApp], **options: Any) -> None:
-        """Wrap the application in a pure ASGI middleware; the last added is outermost."""
+        """Wrap the application in a pure ASGI middleware; the last added is outermost.
+
+        A middleware object with a ``lifespan(app)`` method (a lifespan factory, e.g. one
+        that opens and closes the store it uses) has it run by the app's lifespan, before
+        the app's own lifespans enter and after they exit, outermost middleware first.
+        """
         self.user_middleware.insert(0, (middleware, options))
         self.invalidate()
 
@@ -303,7 +310,9 @@ class CovetPy(MethodShortcuts):
         return on_event_decorator(event, self.router.on_startup, self.router.on_shutdown)
 
     def _lifespan_factories(self) -> list[LifespanFactory]:
-        factories: list[LifespanFactory] = []
+        # Middleware lifespans enter first and exit last: the stores they open are usable
+        # by the app's own lifespans and hooks.
+        factories: list[LifespanFactory] = list(self._middleware_lifespans)
         startup, shutdown = self.router.on_startup, self.router.on_shutdown
         if startup or shutdown:
             factories.append(lambda _app: hooks_context(startup, shutdown))
@@ -466,6 +475,7 @@ class CovetPy(MethodShortcuts):
             self._add_openapi_route()
             self.router.compile(self.limits, self.dependency_overrides, self.dependencies)
             app: ASGIApp = self.router
+            self._middleware_lifespans = []
             if self.user_middleware:
                 app = ErrorMiddleware(
                     app,
@@ -476,6 +486,9 @@ class CovetPy(MethodShortcuts):
                 )
                 for factory, options in reversed(self.user_middleware):
                     app = factory(app, **options)
+                    lifespan = getattr(app, "lifespan", None)
+                    if callable(lifespan):
+                        self._middleware_lifespans.insert(0, lifespan)
                 app = ErrorMiddleware(app, handle_http=False, debug=self.debug)
                 self._inline_errors = None
             else:

@@ -473,6 +473,36 @@ class Router(MethodShortcuts):
         self._trie.compile()
         self._built = True
 
+    def route_for(self, scope: Scope) -> BaseRoute | Mount | None:
+        """The route that will serve this request, found without serving it.
+
+        For middleware that must decide before the handler runs (CSRF exemptions,
+        per-route deadlines): the route already matched (``scope["route"]``) if routing
+        has run, else a fresh lookup that leaves ``scope`` unchanged. ``None`` when no route
+        answers the method on the path (a 404, 405 or a malformed path); a request for a
+        mounted app gives its :class:`~covet.routing.Mount`.
+        """
+        matched = scope.get("route")
+        if matched is not None:
+            return matched  # type: ignore[no-any-return]
+        if not self._built:
+            self.compile()
+        try:
+            path = route_path(scope)
+        except BadRequestError:
+            return None
+        if scope["type"] == "websocket":
+            for table, _params in self._trie.match_all(path):
+                if table.websocket is not None:
+                    return table.websocket
+            return self._find_mount(path)
+        found = self.match(scope.get("method", "GET"), path)
+        if found is not None:
+            return found[0]
+        if any(table.methods for table, _params in self._trie.match_all(path)):
+            return None  # the path exists, the method does not: a 405
+        return self._find_mount(path)
+
     @property
     def matcher_sources(self) -> list[str]:
         """The generated path matcher's source (empty before compiling, or if not generated)."""
