@@ -1,0 +1,114 @@
+"""The store interface every backend implements, and what it answers."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+
+class StoreUnavailableError(Exception):
+    """The store's backend cannot be reached (or timed out) just now.
+
+    Each feature decides what an outage means for its requests (sessions answer 503, rate
+    limiting fails open or closed); the store recovers by itself once the backend is back.
+    """
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimitDecision:
+    """One rate-limit decision, taken atomically by :meth:`Store.rate_limit`.
+
+    Attributes:
+        allowed: Whether the request is within the limit (and was counted).
+        limit: The number of requests the window allows.
+        remaining: Requests still allowed right now, after this one.
+        retry_after: Seconds until a refused request would be allowed (0.0 when allowed).
+        reset_after: Seconds until the whole limit is available again.
+    """
+
+    allowed: bool
+    limit: int
+    remaining: int
+    retry_after: float
+    reset_after: float
+
+
+class Store(ABC):
+    """A small async key-value store shared by sessions, rate limits, CSRF and caches.
+
+    Keys are strings, namespaced by the store's ``namespace`` prefix; values are bytes.
+    Every method that changes more than one thing is atomic in the backend, so the same
+    answers hold with many processes on one Redis. Backend outages raise
+    :class:`StoreUnavailableError`.
+    """
+
+    namespace: str
+
+    @abstractmethod
+    async def get(self, key: str) -> bytes | None:
+        """The value stored at ``key``, or ``None`` if absent or expired."""
+
+    @abstractmethod
+    async def set(self, key: str, value: bytes, *, ttl: float | None = None) -> None:
+        """Store ``value`` at ``key``, expiring after ``ttl`` seconds (``None``: never)."""
+
+    @abstractmethod
+    async def delete(self, *keys: str) -> int:
+        """Remove ``keys``; the number that existed."""
+
+    @abstractmethod
+    async def incr(self, key: str, amount: int = 1, *, ttl: float | None = None) -> int:
+        """Atomically add ``amount`` to the integer at ``key`` (0 if absent), returning it.
+
+        ``ttl`` is set when the increment creates the key and left alone afterwards, so a
+        counter expires ``ttl`` seconds after its first increment.
+        """
+
+    @abstractmethod
+    async def rate_limit(
+        self, key: str, *, limit: int, period: float, cost: int = 1
+    ) -> RateLimitDecision:
+        """Count one request (of weight ``cost``) against ``limit`` per ``period`` seconds.
+
+        One atomic decision (GCRA) per call, so the limit holds exactly under concurrency
+        and across processes sharing the backend.
+        """
+
+    @abstractmethod
+    async def set_add(self, key: str, *members: str, ttl: float | None = None) -> None:
+        """Add ``members`` to the set at ``key``; ``ttl`` (when given) renews its expiry."""
+
+    @abstractmethod
+    async def set_remove(self, key: str, *members: str) -> None:
+        """Remove ``members`` from the set at ``key``."""
+
+    @abstractmethod
+    async def set_members(self, key: str) -> frozenset[str]:
+        """The members of the set at ``key`` (empty if absent)."""
+
+    @abstractmethod
+    async def ping(self) -> None:
+        """Return if the backend answers, else raise :class:`StoreUnavailableError`."""
+
+    @abstractmethod
+    async def close(self) -> None:
+        """Release connections; the store reconnects if used again."""
+
+    async def health(self) -> bool:
+        """Whether the backend answers now (for readiness checks); never raises."""
+        try:
+            await self.ping()
+        except StoreUnavailableError:
+            return False
+        return True
+
+    @asynccontextmanager
+    async def lifespan(self, app: Any) -> AsyncIterator[None]:
+        """Open with the app and close at shutdown (``CovetPy(lifespan=store.lifespan)``)."""
+        try:
+            yield
+        finally:
+            await self.close()
