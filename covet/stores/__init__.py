@@ -1,5 +1,7 @@
 """Shared stores: one small async key-value interface, in memory or on Redis."""
 
 from covet.stores.base import RateLimitDecision, Store, StoreUnavailableError
+from covet.stores.memory import MemoryStore
+from covet.stores.url import store_from_url
 
-__all__ = ["RateLimitDecision", "Store", "StoreUnavailableError"]
+__all__ = ["MemoryStore", "RateLimitDecision", "Store", "StoreUnavailableError", "store_from_url"]

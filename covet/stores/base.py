@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
+
+logger = logging.getLogger("covet.stores")
 
 
 class StoreUnavailableError(Exception):
@@ -107,7 +110,18 @@ class Store(ABC):
 
     @asynccontextmanager
     async def lifespan(self, app: Any) -> AsyncIterator[None]:
-        """Open with the app and close at shutdown (``CovetPy(lifespan=store.lifespan)``)."""
+        """Open with the app and close at shutdown (``CovetPy(lifespan=store.lifespan)``).
+
+        The backend is pinged at start-up; when it does not answer, one warning is logged
+        and the app starts anyway: each feature follows its outage policy until the backend
+        answers again, which the store notices by itself.
+        """
+        if not await self.health():
+            logger.warning(
+                "%r does not answer at start-up; the features using it follow their outage "
+                "policy until it does",
+                self,
+            )
         try:
             yield
         finally:
