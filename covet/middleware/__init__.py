@@ -3,5 +3,20 @@
 from covet.middleware.accesslog import AccessLogMiddleware
 from covet.middleware.errors import ErrorMiddleware, ExceptionHandlers
 from covet.middleware.functional import FunctionMiddleware
+from covet.middleware.request_id import (
+    RequestIDConfig,
+    RequestIDLogFilter,
+    RequestIDMiddleware,
+    current_request_id,
+)
 
-__all__ = ["AccessLogMiddleware", "ErrorMiddleware", "ExceptionHandlers", "FunctionMiddleware"]
+__all__ = [
+    "AccessLogMiddleware",
+    "ErrorMiddleware",
+    "ExceptionHandlers",
+    "FunctionMiddleware",
+    "RequestIDConfig",
+    "RequestIDLogFilter",
+    "RequestIDMiddleware",
+    "current_request_id",
+]

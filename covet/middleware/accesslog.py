@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 
-from covet._request_id import request_id
+from covet._request_id import request_id, request_id_header
 from covet.types import ASGIApp, Message, Receive, Scope, Send
 
 logger = logging.getLogger("covet.access")
@@ -34,7 +34,6 @@ class AccessLogMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        rid = request_id(scope)
         start = time.perf_counter()
         status = 500
 
@@ -42,9 +41,12 @@ class AccessLogMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
+                # Read when the response starts, so an inner RequestIDMiddleware's id and
+                # header name are the ones used.
+                header, rid = request_id_header(scope), request_id(scope)
                 headers = list(message.get("headers", ()))
-                if all(name != b"x-request-id" for name, _ in headers):
-                    headers.append((b"x-request-id", rid.encode("ascii")))
+                if all(name != header for name, _ in headers):
+                    headers.append((header, rid.encode("ascii")))
                 message = {**message, "headers": headers}
             await send(message)
 
@@ -52,6 +54,7 @@ class AccessLogMiddleware:
             await self.app(scope, receive, send_with_id)
         finally:
             duration_ms = (time.perf_counter() - start) * 1000
+            rid = request_id(scope)
             level = logging.ERROR if status >= 500 else self.level
             # Escape the client-controlled path so it cannot forge extra log lines.
             path = scope["path"].encode("unicode_escape").decode("ascii")

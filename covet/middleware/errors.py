@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 from covet._callables import is_async_callable
 from covet._parsers.json import InvalidJSONError
-from covet._request_id import request_id
+from covet._request_id import request_id, request_id_header
 from covet.concurrency import run_in_threadpool
 from covet.encoders import jsonable_encoder
 from covet.exceptions import (
@@ -258,6 +258,7 @@ class ErrorMiddleware:
             scope.get("path"),
             rid,
             exc_info=exc,
+            extra={"request_id": rid},
         )
         extensions: dict[str, Any] = {"request_id": rid}
         detail = "The server hit an unexpected error. Quote the request id when reporting it."
@@ -268,7 +269,7 @@ class ErrorMiddleware:
             500,
             detail,
             instance=_instance(scope),
-            headers={"X-Request-ID": rid},
+            headers={request_id_header(scope).decode("ascii"): rid},
             extensions=extensions,
         )
 
