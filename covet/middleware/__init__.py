@@ -9,6 +9,7 @@ from covet.middleware.request_id import (
     RequestIDMiddleware,
     current_request_id,
 )
+from covet.middleware.trusted_host import TrustedHostConfig, TrustedHostMiddleware
 
 __all__ = [
     "AccessLogMiddleware",
@@ -18,5 +19,7 @@ __all__ = [
     "RequestIDConfig",
     "RequestIDLogFilter",
     "RequestIDMiddleware",
+    "TrustedHostConfig",
+    "TrustedHostMiddleware",
     "current_request_id",
 ]

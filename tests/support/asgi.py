@@ -1,4 +1,4 @@
-"""One HTTP request driven straight through an ASGI app, for the runners' differential tests."""
+"""One HTTP request driven straight through an ASGI app, with exactly the bytes a test gives."""
 
 from __future__ import annotations
 
@@ -6,10 +6,21 @@ from typing import Any
 
 
 async def serve(
-    app: Any, method: str, path: str, *, query: bytes = b"", body: bytes | None = None
+    app: Any,
+    method: str,
+    path: str,
+    *,
+    query: bytes = b"",
+    body: bytes | None = None,
+    headers: list[tuple[bytes, bytes]] | None = None,
+    client: tuple[str, int] | None = ("127.0.0.1", 1),
 ) -> tuple[int, list[Any], bytes]:
-    """Send one request (a JSON body unless ``body`` is None); return status, headers, body."""
-    headers = [(b"host", b"testserver")]
+    """Send one request (a JSON body unless ``body`` is None); return status, headers, body.
+
+    ``headers`` replaces the default ``host: testserver``, byte for byte, so a test can send
+    what no HTTP client would (repeated, missing or non-ASCII fields).
+    """
+    headers = [(b"host", b"testserver")] if headers is None else list(headers)
     if body is not None:
         headers += [
             (b"content-type", b"application/json"),
@@ -26,7 +37,7 @@ async def serve(
         "root_path": "",
         "query_string": query,
         "headers": headers,
-        "client": ("127.0.0.1", 1),
+        "client": client,
         "server": ("testserver", 80),
     }
     messages: list[dict[str, Any]] = []
