@@ -3,6 +3,7 @@
 from covet.middleware.accesslog import AccessLogMiddleware
 from covet.middleware.errors import ErrorMiddleware, ExceptionHandlers
 from covet.middleware.functional import FunctionMiddleware
+from covet.middleware.ratelimit import RateLimitConfig, RateLimitMiddleware
 from covet.middleware.request_id import (
     RequestIDConfig,
     RequestIDLogFilter,
@@ -16,6 +17,8 @@ __all__ = [
     "ErrorMiddleware",
     "ExceptionHandlers",
     "FunctionMiddleware",
+    "RateLimitConfig",
+    "RateLimitMiddleware",
     "RequestIDConfig",
     "RequestIDLogFilter",
     "RequestIDMiddleware",
