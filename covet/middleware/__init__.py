@@ -3,6 +3,7 @@
 from covet.middleware.accesslog import AccessLogMiddleware
 from covet.middleware.errors import ErrorMiddleware, ExceptionHandlers
 from covet.middleware.functional import FunctionMiddleware
+from covet.middleware.proxy_headers import ProxyHeadersConfig, ProxyHeadersMiddleware
 from covet.middleware.ratelimit import RateLimitConfig, RateLimitMiddleware
 from covet.middleware.request_id import (
     RequestIDConfig,
@@ -17,6 +18,8 @@ __all__ = [
     "ErrorMiddleware",
     "ExceptionHandlers",
     "FunctionMiddleware",
+    "ProxyHeadersConfig",
+    "ProxyHeadersMiddleware",
     "RateLimitConfig",
     "RateLimitMiddleware",
     "RequestIDConfig",

@@ -26,7 +26,7 @@ __all__ = ["TrustedHostConfig", "TrustedHostMiddleware", "parse_host"]
 _MAX_HOST_LENGTH = 300
 _NAME = re.compile(r"[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?)*")
 _PORT = re.compile(r"[0-9]{1,5}")
-_DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
+DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 
 
 def parse_host(value: str) -> tuple[str, int | None] | None:
@@ -179,7 +179,7 @@ class TrustedHostMiddleware:
         if parsed is not None:
             host, port = parsed
             if port is None:
-                port = _DEFAULT_PORTS.get(scope.get("scheme", "http"), 80)
+                port = DEFAULT_PORTS.get(scope.get("scheme", "http"), 80)
             if self.config.allows(host, port):
                 await self.app(scope, receive, send)
                 return
