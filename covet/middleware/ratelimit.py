@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from covet.exceptions import ConfigurationError, HTTPException
+from covet.middleware._config import resolve_config
 from covet.middleware.errors import http_exception_response
 from covet.ratelimit._limiter import (
+    UNKNOWN_CLIENT,
     KeyFunction,
     Policies,
-    client_host,
     identity_of,
     resolve_key,
 )
@@ -127,16 +128,10 @@ class RateLimitMiddleware:
         config: RateLimitConfig | None = None,
         **options: Any,
     ) -> None:
-        if config is not None and options:
-            raise ConfigurationError(
-                "RateLimitMiddleware takes config=RateLimitConfig(...) or keyword settings, "
-                f"not both (got {sorted(options)} beside config)."
-            )
-        if config is None:
-            try:
-                config = RateLimitConfig(**options)
-            except TypeError as exc:
-                raise ConfigurationError(f"RateLimitMiddleware: {exc}") from exc
+        try:
+            config = resolve_config("RateLimitMiddleware", RateLimitConfig, config, options)
+        except TypeError as exc:  # limit= missing
+            raise ConfigurationError(f"RateLimitMiddleware: {exc}") from exc
         if store is not None and not isinstance(store, Store):
             raise ConfigurationError(
                 f"RateLimitMiddleware store must be a covet.stores.Store, not {store!r}."
@@ -153,6 +148,7 @@ class RateLimitMiddleware:
         self._exempt_methods = frozenset(m.upper() for m in config.exempt_methods)
         self._exempt_exact = frozenset(p for p in config.exempt_paths if not p.endswith("*"))
         self._exempt_prefixes = tuple(p[:-1] for p in config.exempt_paths if p.endswith("*"))
+        self._any_exempt = bool(self._exempt_methods or self._exempt_exact or self._exempt_prefixes)
         # Whether any route sets opt["rate_limit"] (None: not looked yet). Without any, the
         # request path never looks its route up.
         self._route_options: bool | None = None
@@ -166,7 +162,7 @@ class RateLimitMiddleware:
             yield
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or self._exempt(scope):
+        if scope["type"] != "http" or (self._any_exempt and self._exempt(scope)):
             await self.app(scope, receive, send)
             return
         policies, prefixes = self.policies, self._prefixes
@@ -182,7 +178,8 @@ class RateLimitMiddleware:
         key = self._key
         if key is None:
             # PERF: keyed by address (the default), the key comes from the scope: no Request.
-            identity = client_host(scope)
+            client = scope.get("client")
+            identity = client[0] if client else UNKNOWN_CLIENT
         else:
             found = await identity_of(key, Request(scope, receive))
             if found is None:
@@ -197,9 +194,8 @@ class RateLimitMiddleware:
         if decisions is None:  # the store is down and the limit fails open
             await self.app(scope, receive, send)
             return
-        refusal = policies.refusal(decisions)
-        if refusal is not None:
-            await self._answer(refusal, scope, receive, send)
+        if not decisions[-1].allowed:  # only the last can refuse: the checks stop there
+            await self._answer(policies.refusal(decisions), scope, receive, send)
             return
         extra = (policies.policy_header, (_RATELIMIT, policies.ratelimit_value(decisions)))
 
@@ -212,12 +208,10 @@ class RateLimitMiddleware:
         await self.app(scope, receive, send_with_headers)
 
     def _exempt(self, scope: Scope) -> bool:
-        if self._exempt_methods and scope["method"] in self._exempt_methods:
+        if scope["method"] in self._exempt_methods:
             return True
-        if self._exempt_exact or self._exempt_prefixes:
-            path: str = scope["path"]
-            return path in self._exempt_exact or path.startswith(self._exempt_prefixes)
-        return False
+        path: str = scope["path"]
+        return path in self._exempt_exact or path.startswith(self._exempt_prefixes)
 
     async def _answer(self, exc: HTTPException, scope: Scope, receive: Receive, send: Send) -> None:
         error_format = getattr(scope.get("app"), "error_format", "problem")

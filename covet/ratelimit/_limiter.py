@@ -167,6 +167,7 @@ class Policies:
         self.policy_value = ", ".join(f'"{r.name}";q={r.limit};w={r.period}' for r in rates)
         self.policy_header = (b"ratelimit-policy", self.policy_value.encode("ascii"))
         self._item_prefixes = tuple(f'"{r.name}";r='.encode("ascii") for r in rates)
+        self._single = (rates[0].limit, rates[0].period) if len(rates) == 1 else None
         self.down_since: float | None = None
         self._warned_at = 0.0
         self._passed = 0
@@ -187,17 +188,15 @@ class Policies:
         Raises:
             RateLimitUnavailableError: the store is down and the limiter fails closed.
         """
-        decisions = []
         try:
-            for prefix, rate in zip(prefixes, self.rates, strict=True):
-                decision = await store.rate_limit(
-                    prefix + identity, limit=rate.limit, period=rate.period
-                )
-                decisions.append(decision)
-                if not decision.allowed:
-                    # The longer rates after it (sorted by period) are not charged for a
-                    # request that is refused anyway.
-                    break
+            if self._single is not None:
+                # PERF: one rate, the common case: no loop, no zip.
+                limit, period = self._single
+                decisions = [
+                    await store.rate_limit(prefixes[0] + identity, limit=limit, period=period)
+                ]
+            else:
+                decisions = await self._decide_each(store, prefixes, identity)
         except StoreUnavailableError as exc:
             self._outage(exc)
             if self.fail_open:
@@ -205,6 +204,21 @@ class Policies:
             raise RateLimitUnavailableError() from exc
         if self.down_since is not None:
             self._recovered()
+        return decisions
+
+    async def _decide_each(
+        self, store: Store, prefixes: tuple[str, ...], identity: str
+    ) -> list[RateLimitDecision]:
+        decisions = []
+        for prefix, rate in zip(prefixes, self.rates, strict=True):
+            decision = await store.rate_limit(
+                prefix + identity, limit=rate.limit, period=rate.period
+            )
+            decisions.append(decision)
+            if not decision.allowed:
+                # The longer rates after it (sorted by period) are not charged for a
+                # request that is refused anyway.
+                break
         return decisions
 
     def ratelimit_value(self, decisions: list[RateLimitDecision]) -> bytes:
@@ -218,17 +232,15 @@ class Policies:
             for prefix, decision in zip(self._item_prefixes, decisions, strict=False)
         )
 
-    def refusal(self, decisions: list[RateLimitDecision]) -> RateLimitExceededError | None:
-        """The 429 to answer if any rate refused the request, else ``None``."""
-        for index, decision in enumerate(decisions):
-            if not decision.allowed:
-                headers = {
-                    "Retry-After": str(_window(decision)),
-                    "RateLimit-Policy": self.policy_value,
-                    "RateLimit": self.ratelimit_value(decisions).decode("ascii"),
-                }
-                return RateLimitExceededError(self.rates[index], decision, headers)
-        return None
+    def refusal(self, decisions: list[RateLimitDecision]) -> RateLimitExceededError:
+        """The 429 for a refused request (the refusing rate's decision is the last)."""
+        decision = decisions[-1]
+        headers = {
+            "Retry-After": str(_window(decision)),
+            "RateLimit-Policy": self.policy_value,
+            "RateLimit": self.ratelimit_value(decisions).decode("ascii"),
+        }
+        return RateLimitExceededError(self.rates[len(decisions) - 1], decision, headers)
 
     def _outage(self, exc: StoreUnavailableError) -> None:
         now = time.monotonic()

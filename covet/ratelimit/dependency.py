@@ -115,9 +115,8 @@ class RateLimit(Depends):
         decisions = await policies.decide(store, self._prefixes(route), identity)
         if decisions is None:
             return None
-        refusal = policies.refusal(decisions)
-        if refusal is not None:
-            raise refusal
+        if not decisions[-1].allowed:  # only the last can refuse: the checks stop there
+            raise policies.refusal(decisions)
         headers = response.headers
         headers.append("RateLimit-Policy", policies.policy_value)
         headers.append("RateLimit", policies.ratelimit_value(decisions).decode("ascii"))

@@ -10,9 +10,9 @@ import pytest
 
 from covet import CovetPy, Request, WebSocket
 from covet.exceptions import ConfigurationError
-from covet.middleware import RateLimitMiddleware
+from covet.middleware import ProxyHeadersMiddleware, RateLimitMiddleware
 from covet.middleware.ratelimit import RateLimitConfig
-from covet.stores import MemoryStore, Store
+from covet.stores import MemoryStore, Store, StoreUnavailableError
 from covet.testing import TestClient
 from covet.testing.exceptions import LifespanError
 from covet.types import ASGIApp, Receive, Scope, Send
@@ -120,12 +120,11 @@ def test_each_client_address_has_its_own_budget(backend: Backend) -> None:
     with TestClient(app, client=("10.0.0.1", 1000)) as first:
         assert first.get("/").status_code == 200
         assert first.get("/").status_code == 429
-        second = TestClient(app, client=("10.0.0.2", 1000))
-        try:
-            assert second.get("/").status_code == 200
-            assert second.get("/").status_code == 429
-        finally:
-            second.close()
+    with TestClient(app, client=("10.0.0.2", 1000)) as second:
+        assert second.get("/").status_code == 200
+        assert second.get("/").status_code == 429
+    with TestClient(app, client=("10.0.0.1", 1000)) as first:
+        assert first.get("/").status_code == 429  # the store kept its count across restarts
 
 
 def test_all_routes_share_the_app_wide_budget(backend: Backend) -> None:
@@ -240,7 +239,7 @@ def test_a_huge_key_is_stored_as_its_digest() -> None:
         ({"limit": "5/minute", "name": 'a"b'}, "name 'a\"b' must be 1 to 64 letters"),
         ({"limit": "5/minute", "store": "redis://x"}, "must be a covet.stores.Store"),
         ({"limit": "5/minute", "config": RateLimitConfig("1/second")}, "not both"),
-        ({"limit": "5/minute", "burst": 3}, "unexpected keyword argument 'burst'"),
+        ({"limit": "5/minute", "burst": 3}, "unknown option(s) ['burst']"),
     ],
     ids=lambda value: value if isinstance(value, str) else None,
 )
@@ -322,3 +321,54 @@ def test_a_redis_outage_and_recovery(
             # Redis came back empty: the budget starts again, exactly.
             assert [client.get("/").status_code for _ in range(3)] == [200, 200, 429]
             assert any("answers again" in r.getMessage() for r in caplog.records)
+
+
+class Flaky(MemoryStore):
+    """A memory store whose backend can be switched off, as a Redis outage would."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.down = False
+
+    async def rate_limit(self, key: str, *, limit: int, period: float, cost: int = 1) -> Any:
+        if self.down:
+            raise StoreUnavailableError("connection refused")
+        return await super().rate_limit(key, limit=limit, period=period, cost=cost)
+
+
+def test_an_outage_warns_once_then_at_most_once_a_minute(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = Flaky()
+    app = make_app(store, limit="1/minute")
+    with TestClient(app) as client, caplog.at_level(logging.INFO, "covet.ratelimit"):
+        store.down = True
+        assert [client.get("/").status_code for _ in range(10)] == [200] * 10
+        warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+        assert warnings == [
+            "RateLimitMiddleware: the rate limit store is unavailable (connection refused); "
+            "letting requests through until it answers again (1 request(s) so far)."
+        ]
+        monkeypatch.setattr("covet.ratelimit._limiter.OUTAGE_WARNING_INTERVAL", 0.0)
+        client.get("/")
+        warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+        assert len(warnings) == 2
+        assert "(11 request(s) so far)" in warnings[1]
+        store.down = False
+        assert [client.get("/").status_code for _ in range(2)] == [200, 429]
+        infos = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
+        assert len(infos) == 1
+        assert "the rate limit store answers again after" in infos[0]
+
+
+def test_behind_proxy_headers_each_real_client_is_counted() -> None:
+
+    app = make_app(limit="1/minute")
+    app.add_middleware(ProxyHeadersMiddleware, trusted_proxies=["10.0.0.1"])  # runs first
+    with TestClient(app, client=("10.0.0.1", 1000)) as proxy:
+        for client in ("203.0.113.5", "203.0.113.6"):
+            headers = {"x-forwarded-for": client}
+            assert [proxy.get("/", headers=headers).status_code for _ in range(2)] == [200, 429]
+        # The client cannot spoof its way out: the proxy appends what it saw.
+        spoofed = {"x-forwarded-for": "198.51.100.1, 203.0.113.5"}
+        assert proxy.get("/", headers=spoofed).status_code == 429
