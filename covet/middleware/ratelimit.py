@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from math import ceil
 from typing import Any
 
 from covet.exceptions import ConfigurationError, HTTPException
@@ -24,7 +25,7 @@ from covet.ratelimit._limiter import (
 )
 from covet.ratelimit._rates import Rate, parse_rates
 from covet.requests import Request
-from covet.stores import MemoryStore, Store
+from covet.stores import MemoryStore, Store, StoreUnavailableError
 from covet.types import ASGIApp, Message, Receive, Scope, Send
 
 OPT = "rate_limit"
@@ -186,18 +187,42 @@ class RateLimitMiddleware:
                 await self.app(scope, receive, send)
                 return
             identity = found
+        value: bytes | None = None  # the RateLimit field when the request is allowed
+        refusal: HTTPException | None = None  # the 429, or the fail-closed 503
+        single = policies.single
         try:
-            decisions = await policies.decide(self.store, prefixes, identity)
-        except HTTPException as exc:  # the store is down and the limit fails closed
-            await self._answer(exc, scope, receive, send)
+            if single is not None:
+                # PERF: one rate, the common case: the store is called right here (no
+                # coroutine in between), the RateLimit value is one bytes format.
+                limit, period, item = single
+                decision = await self.store.rate_limit(
+                    prefixes[0] + identity, limit=limit, period=period
+                )
+                if policies.down_since is not None:
+                    policies.recovered()
+                if decision.allowed:
+                    value = item + b"%d;t=%d" % (decision.remaining, ceil(decision.reset_after))
+                else:
+                    refusal = policies.refusal([decision])
+            else:
+                decisions = await policies.decide(self.store, prefixes, identity)
+                if decisions is None:
+                    pass  # the store is down and the limit fails open
+                elif decisions[-1].allowed:  # only the last can refuse: the checks stop there
+                    value = policies.ratelimit_value(decisions)
+                else:
+                    refusal = policies.refusal(decisions)
+        except StoreUnavailableError as exc:  # from the single rate's call
+            refusal = policies.unavailable(exc)
+        except HTTPException as exc:  # from decide(): the store is down, the limit closed
+            refusal = exc
+        if refusal is not None:
+            await self._answer(refusal, scope, receive, send)
             return
-        if decisions is None:  # the store is down and the limit fails open
+        if value is None:
             await self.app(scope, receive, send)
             return
-        if not decisions[-1].allowed:  # only the last can refuse: the checks stop there
-            await self._answer(policies.refusal(decisions), scope, receive, send)
-            return
-        extra = (policies.policy_header, (_RATELIMIT, policies.ratelimit_value(decisions)))
+        extra = (policies.policy_header, (_RATELIMIT, value))
 
         # PERF: a plain function returning send()'s awaitable: no coroutine frame per message.
         def send_with_headers(message: Message) -> Awaitable[None]:

@@ -167,7 +167,10 @@ class Policies:
         self.policy_value = ", ".join(f'"{r.name}";q={r.limit};w={r.period}' for r in rates)
         self.policy_header = (b"ratelimit-policy", self.policy_value.encode("ascii"))
         self._item_prefixes = tuple(f'"{r.name}";r='.encode("ascii") for r in rates)
-        self._single = (rates[0].limit, rates[0].period) if len(rates) == 1 else None
+        # (limit, period, RateLimit item prefix) of the only rate, for callers' fast paths.
+        self.single = (
+            (rates[0].limit, rates[0].period, self._item_prefixes[0]) if len(rates) == 1 else None
+        )
         self.down_since: float | None = None
         self._warned_at = 0.0
         self._passed = 0
@@ -188,45 +191,36 @@ class Policies:
         Raises:
             RateLimitUnavailableError: the store is down and the limiter fails closed.
         """
+        decisions = []
         try:
-            if self._single is not None:
-                # PERF: one rate, the common case: no loop, no zip.
-                limit, period = self._single
-                decisions = [
-                    await store.rate_limit(prefixes[0] + identity, limit=limit, period=period)
-                ]
-            else:
-                decisions = await self._decide_each(store, prefixes, identity)
+            for prefix, rate in zip(prefixes, self.rates, strict=True):
+                decision = await store.rate_limit(
+                    prefix + identity, limit=rate.limit, period=rate.period
+                )
+                decisions.append(decision)
+                if not decision.allowed:
+                    # The longer rates after it (sorted by period) are not charged for a
+                    # request that is refused anyway.
+                    break
         except StoreUnavailableError as exc:
-            self._outage(exc)
-            if self.fail_open:
-                return None
-            raise RateLimitUnavailableError() from exc
+            closed = self.unavailable(exc)
+            if closed is not None:
+                raise closed from exc
+            return None
         if self.down_since is not None:
-            self._recovered()
+            self.recovered()
         return decisions
 
-    async def _decide_each(
-        self, store: Store, prefixes: tuple[str, ...], identity: str
-    ) -> list[RateLimitDecision]:
-        decisions = []
-        for prefix, rate in zip(prefixes, self.rates, strict=True):
-            decision = await store.rate_limit(
-                prefix + identity, limit=rate.limit, period=rate.period
-            )
-            decisions.append(decision)
-            if not decision.allowed:
-                # The longer rates after it (sorted by period) are not charged for a
-                # request that is refused anyway.
-                break
-        return decisions
+    def unavailable(self, exc: StoreUnavailableError) -> RateLimitUnavailableError | None:
+        """Note that the store is down (warning once per outage, then once a minute at most).
+
+        Returns the 503 to answer when the limiter fails closed, ``None`` when it fails open.
+        """
+        self._outage(exc)
+        return None if self.fail_open else RateLimitUnavailableError()
 
     def ratelimit_value(self, decisions: list[RateLimitDecision]) -> bytes:
         """The ``RateLimit`` field: each rate's remaining quota and seconds until it is whole."""
-        if len(decisions) == 1:
-            # PERF: one rate, the common case: one bytes format, no join.
-            decision = decisions[0]
-            return self._item_prefixes[0] + b"%d;t=%d" % (decision.remaining, _window(decision))
         return b", ".join(
             prefix + b"%d;t=%d" % (decision.remaining, _window(decision))
             for prefix, decision in zip(self._item_prefixes, decisions, strict=False)
@@ -260,7 +254,8 @@ class Policies:
             self._passed,
         )
 
-    def _recovered(self) -> None:
+    def recovered(self) -> None:
+        """Note that the store answers again (after :meth:`unavailable`)."""
         since = self.down_since if self.down_since is not None else time.monotonic()
         logger.info(
             "%s: the rate limit store answers again after %.1f s; limiting resumes.",

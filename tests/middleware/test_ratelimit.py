@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from covet.testing import TestClient
 from covet.testing.exceptions import LifespanError
 from covet.types import ASGIApp, Receive, Scope, Send
 from tests.ratelimit.backends import Backend, Recording, backend, needs_redis_store
+from tests.support.asgi import serve
 from tests.support.redis import ThrowawayRedis
 
 __all__ = ["backend"]
@@ -372,3 +374,39 @@ def test_behind_proxy_headers_each_real_client_is_counted() -> None:
         # The client cannot spoof its way out: the proxy appends what it saw.
         spoofed = {"x-forwarded-for": "198.51.100.1, 203.0.113.5"}
         assert proxy.get("/", headers=spoofed).status_code == 429
+
+
+def test_requests_without_a_client_address_share_one_budget() -> None:
+    app = make_app(limit="2/minute")
+
+    async def run() -> list[int]:
+        statuses = [(await serve(app, "GET", "/", client=None))[0] for _ in range(3)]
+        return [*statuses, (await serve(app, "GET", "/", client=("192.0.2.1", 1)))[0]]
+
+    assert asyncio.run(run()) == [200, 200, 429, 200]
+
+
+def test_a_malformed_path_is_counted_under_the_app_wide_limit() -> None:
+    app = make_app(limit="1/minute")
+
+    async def run() -> list[int]:
+        return [(await serve(app, "GET", path))[0] for path in ("/%zz", "/")]
+
+    first, second = asyncio.run(run())
+    assert first in (400, 404)
+    assert second == 429
+
+
+@pytest.mark.parametrize("limit", ["2/minute", "2/second;3/minute"], ids=["one-rate", "two-rates"])
+@pytest.mark.parametrize("fail_open", [True, False], ids=["fail-open", "fail-closed"])
+def test_an_outage_of_any_store_lets_through_or_answers_503(limit: str, fail_open: bool) -> None:
+    store = Flaky()
+    app = make_app(store, limit=limit, fail_open=fail_open)
+    with TestClient(app) as client:
+        assert client.get("/").status_code == 200
+        store.down = True
+        during = client.get("/")
+        assert during.status_code == (200 if fail_open else 503)
+        assert "ratelimit" not in during.headers
+        store.down = False
+        assert [client.get("/").status_code for _ in range(2)] == [200, 429]
