@@ -10,12 +10,18 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 from covet._parsers.cookies import parse_cookie_header
 from covet._parsers.json import parse_json
 from covet.datastructures import URL, Headers, QueryParams, State, first_header
-from covet.exceptions import BadRequestError, ClientDisconnectError, HTTPException
+from covet.exceptions import (
+    BadRequestError,
+    ClientDisconnectError,
+    ConfigurationError,
+    HTTPException,
+)
 from covet.limits import DEFAULT_LIMITS, Limits
 from covet.types import Message, Receive, Scope
 
 if TYPE_CHECKING:
     from covet.forms import FormData
+    from covet.sessions import Session
 
 _T = TypeVar("_T")
 _JSON_SUFFIX = "+json"
@@ -129,6 +135,22 @@ class HTTPConnection(Mapping[str, Any]):
                         cookies.setdefault(key, val)
             self._cookies = cookies
             return cookies
+
+    @property
+    def session(self) -> Session:
+        """The session :class:`~covet.middleware.SessionMiddleware` loaded for this request.
+
+        Raises:
+            ConfigurationError: SessionMiddleware is not installed.
+        """
+        try:
+            session: Session = self.scope["session"]
+        except KeyError:
+            raise ConfigurationError(
+                "request.session needs SessionMiddleware: "
+                "app.add_middleware(SessionMiddleware, secret_keys=[...])."
+            ) from None
+        return session
 
     @property
     def client(self) -> Address | None:

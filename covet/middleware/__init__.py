@@ -11,6 +11,7 @@ from covet.middleware.request_id import (
     RequestIDMiddleware,
     current_request_id,
 )
+from covet.middleware.sessions import SessionConfig, SessionMiddleware
 from covet.middleware.trusted_host import TrustedHostConfig, TrustedHostMiddleware
 
 __all__ = [
@@ -25,6 +26,8 @@ __all__ = [
     "RequestIDConfig",
     "RequestIDLogFilter",
     "RequestIDMiddleware",
+    "SessionConfig",
+    "SessionMiddleware",
     "TrustedHostConfig",
     "TrustedHostMiddleware",
     "current_request_id",
