@@ -1,6 +1,7 @@
 """Pure ASGI middleware shipped with CovetPy."""
 
 from covet.middleware.accesslog import AccessLogMiddleware
+from covet.middleware.csrf import CSRFConfig, CSRFMiddleware, csrf_token
 from covet.middleware.errors import ErrorMiddleware, ExceptionHandlers
 from covet.middleware.functional import FunctionMiddleware
 from covet.middleware.proxy_headers import ProxyHeadersConfig, ProxyHeadersMiddleware
@@ -16,6 +17,8 @@ from covet.middleware.trusted_host import TrustedHostConfig, TrustedHostMiddlewa
 
 __all__ = [
     "AccessLogMiddleware",
+    "CSRFConfig",
+    "CSRFMiddleware",
     "ErrorMiddleware",
     "ExceptionHandlers",
     "FunctionMiddleware",
@@ -30,5 +33,6 @@ __all__ = [
     "SessionMiddleware",
     "TrustedHostConfig",
     "TrustedHostMiddleware",
+    "csrf_token",
     "current_request_id",
 ]
