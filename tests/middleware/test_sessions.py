@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +17,8 @@ from covet.sessions import Sessions
 from covet.stores import MemoryStore, StoreUnavailableError
 from covet.testing import TestClient
 from covet.testing.exceptions import LifespanError
+from tests.ratelimit.backends import needs_redis_store
+from tests.support.redis import ThrowawayRedis, shared_redis_url, unique_prefix
 
 KEY = "k3y-" + "x" * 40
 OLD_KEY = "old-" + "y" * 40
@@ -424,3 +428,65 @@ def test_request_session_without_the_middleware_names_it() -> None:
 
     with TestClient(app) as client, pytest.raises(ConfigurationError, match="SessionMiddleware"):
         client.get("/")
+
+
+# -- on the real Redis -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def redis_sessions() -> Iterator[Sessions]:
+    from covet.stores import RedisStore  # type: ignore[attr-defined,unused-ignore]
+
+    url = shared_redis_url()
+    namespace = unique_prefix()
+    yield Sessions(RedisStore(url, namespace=namespace))
+    import redis
+
+    client = redis.Redis.from_url(url)
+    keys = list(client.scan_iter(match=namespace + "*"))
+    if keys:
+        client.delete(*keys)
+    client.close()
+
+
+@needs_redis_store
+def test_redis_sessions_fixation_listing_and_revoke_all(redis_sessions: Sessions) -> None:
+    # One client (one event loop for the store's pool); the two devices' cookies by hand.
+    with TestClient(make_app(sessions=redis_sessions), base_url=HTTPS) as client:
+        client.post("/count")
+        planted = client.cookies["__Host-session"]
+        client.post("/login/ann")
+        laptop = client.cookies["__Host-session"]
+        client.cookies.clear()
+        client.post("/login/ann")
+        phone = client.cookies["__Host-session"]
+        client.cookies.clear()
+        assert client.get("/me", headers=jar(laptop)).json() == {"user": "ann", "data": {"n": 1}}
+        assert client.get("/me", headers=jar(planted)).json() == {"user": None, "data": {}}
+        assert len(client.get("/sessions", headers=jar(laptop)).json()) == 2
+        assert client.post("/password", headers=jar(laptop)).json() == {"ended": 1}
+        assert client.get("/me", headers=jar(phone)).json() == {"user": None, "data": {}}
+        assert client.get("/me", headers=jar(laptop)).json()["user"] == "ann"
+
+
+@needs_redis_store
+def test_a_redis_outage_answers_503_and_recovers_when_redis_returns(tmp_path: Path) -> None:
+    from covet.stores import RedisStore  # type: ignore[attr-defined,unused-ignore]
+
+    with ThrowawayRedis(tmp_path) as server:
+        app = make_app(sessions=Sessions(RedisStore(server.url, namespace=unique_prefix())))
+        with TestClient(app, base_url=HTTPS) as client:
+            assert client.post("/count").json() == {"n": 1}
+            server.stop()
+            start = time.perf_counter()
+            down = client.get("/me")
+            assert down.status_code == 503
+            assert down.headers["retry-after"] == "5"
+            assert time.perf_counter() - start < 5
+            # A request without a session cookie needs no store: it is served.
+            assert client.get("/plain", headers={"cookie": "other=1"}).status_code == 200
+            server.start()
+            # The data died with the throwaway server (nothing kept on disk): a new session.
+            assert client.get("/me").status_code == 200
+            assert client.post("/count").json() == {"n": 1}
+            assert client.post("/count").json() == {"n": 2}
