@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -16,6 +17,7 @@ from covet.exceptions import ClientDisconnectError, ConfigurationError, HTTPExce
 from covet.limits import DEFAULT_LIMITS
 from covet.middleware._config import resolve_config
 from covet.middleware.errors import http_exception_response
+from covet.middleware.sessions import SessionMiddleware
 from covet.requests import HTTPConnection, read_body
 from covet.responses.problem import ProblemResponse
 from covet.sessions._signing import (
@@ -172,6 +174,19 @@ class CSRFMiddleware:
         name = self.config.name
         attributes = "Path=/; SameSite=Lax" + ("; Secure" if self.config.secure else "")
         self._cookie_template = f"{name}={{}}; {attributes}"
+
+    @asynccontextmanager
+    async def lifespan(self, app: Any) -> AsyncIterator[None]:
+        """Refuse to start without a place for the secret: a session around us, or keys."""
+        if self._signer is None:
+            stack = [factory for factory, _options in getattr(app, "user_middleware", ())]
+            mine = next((i for i, f in enumerate(stack) if f is CSRFMiddleware), len(stack))
+            if not any(f is SessionMiddleware for f in stack[:mine]):
+                raise ConfigurationError(
+                    "CSRFMiddleware needs SessionMiddleware around it (add_middleware it after "
+                    "CSRFMiddleware, so it is outer) or secret_keys= for a signed cookie."
+                )
+        yield
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

@@ -202,7 +202,9 @@ class SessionMiddleware:
                 "bytes kept out of the code, e.g. secrets.token_urlsafe(32) in an environment "
                 "variable (CovetPy(debug=True) accepts a weak key for local development)."
             )
-        logger.warning("SessionMiddleware: %s; accepted because the app runs with debug=True")
+        logger.warning(
+            "SessionMiddleware: %s; accepted because the app runs with debug=True", self._problem
+        )
         self._checked = True
 
     # -- the request ----------------------------------------------------------------------

@@ -14,6 +14,7 @@ from covet.middleware import CSRFMiddleware, SessionMiddleware, csrf_token
 from covet.requests import Request
 from covet.responses import HTMLResponse
 from covet.testing import TestClient
+from covet.testing.exceptions import LifespanError
 
 KEY = "csrf-" + "k" * 40
 HTTPS = "https://testserver"
@@ -198,7 +199,17 @@ def test_settings_are_checked_when_built() -> None:
         CSRFMiddleware(make_app(True), secret_keys=["short"])
 
 
-def test_without_session_or_secret_the_error_names_both() -> None:
+@pytest.mark.parametrize("order", ["none", "session-inside"])
+def test_without_a_session_around_it_or_keys_the_app_does_not_start(order: str) -> None:
+    app = CovetPy()
+    if order == "session-inside":
+        app.add_middleware(SessionMiddleware, secret_keys=[KEY])
+    app.add_middleware(CSRFMiddleware)
+    with pytest.raises(LifespanError, match="SessionMiddleware around it"), TestClient(app):
+        pass
+
+
+def test_without_the_lifespan_a_missing_secret_store_names_both() -> None:
     app = CovetPy()
     app.add_middleware(CSRFMiddleware)
 
@@ -206,7 +217,8 @@ def test_without_session_or_secret_the_error_names_both() -> None:
     async def get_token(request: Request) -> dict[str, str]:
         return {"token": csrf_token(request)}
 
-    with TestClient(app) as client, pytest.raises(ConfigurationError, match="SessionMiddleware"):
+    client = TestClient(app)
+    with pytest.raises(ConfigurationError, match="SessionMiddleware"):
         client.get("/token")
 
 

@@ -367,10 +367,15 @@ def test_the_app_refuses_to_start_with_a_weak_secret(keys: list[str]) -> None:
         pass
 
 
-def test_debug_accepts_a_weak_secret() -> None:
+def test_debug_accepts_a_weak_secret_with_a_warning(caplog: pytest.LogCaptureFixture) -> None:
     with TestClient(make_app(debug=True, secret_keys=["dev"]), base_url=HTTPS) as client:
         client.post("/count")
         assert client.post("/count").json() == {"n": 2}
+    [record] = [r for r in caplog.records if r.name == "covet.sessions"]
+    assert record.getMessage() == (
+        "SessionMiddleware: secret key #0 is a well-known sample value; "
+        "accepted because the app runs with debug=True"
+    )
 
 
 def test_a_weak_secret_fails_requests_even_without_the_lifespan() -> None:
