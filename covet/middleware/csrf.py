@@ -258,6 +258,8 @@ class CSRFMiddleware:
             token_text = None if token is None else token.decode("latin-1")
         if token_text is None:
             where = f"the {self.config.header_name} header or the {self.config.field_name} field"
+            if _media_type(scope) == b"multipart/form-data":
+                where = f"the {self.config.header_name} header (multipart forms are not read)"
             return f"The CSRF token is missing: send it in {where}.", receive
         if tokens.secret(create=False) is None:
             return (
@@ -300,9 +302,13 @@ def _own_origin(scope: Scope) -> str:
     return f"{scheme}://{server[0]}{port}".lower()
 
 
-def _is_form(scope: Scope) -> bool:
+def _media_type(scope: Scope) -> bytes:
     content_type = first_header(scope["headers"], b"content-type") or b""
-    return content_type.split(b";", 1)[0].strip().lower() == _FORM
+    return content_type.split(b";", 1)[0].strip().lower()
+
+
+def _is_form(scope: Scope) -> bool:
+    return _media_type(scope) == _FORM
 
 
 async def _buffer(scope: Scope, receive: Receive) -> tuple[bytes, Receive]:

@@ -110,6 +110,17 @@ def test_bad_tokens_are_403_problems(
     assert reason in response.json()["detail"]
 
 
+def test_a_multipart_form_is_told_to_send_the_header(client: TestClient) -> None:
+    value = token(client)
+    response = client.post("/transfer", data={"csrf_token": value}, files={"f": b"x"})
+    assert response.status_code == 403
+    assert "multipart forms are not read" in response.json()["detail"]
+    with_header = client.post(
+        "/transfer", data={"amount": "3"}, files={"f": b"x"}, headers={"x-csrf-token": value}
+    )
+    assert with_header.status_code != 403
+
+
 def test_no_secret_yet_is_a_403(client: TestClient) -> None:
     response = client.post("/transfer", headers={"x-csrf-token": "A" * 86})
     assert response.status_code == 403

@@ -495,3 +495,21 @@ def test_a_redis_outage_answers_503_and_recovers_when_redis_returns(tmp_path: Pa
             assert client.get("/me").status_code == 200
             assert client.post("/count").json() == {"n": 1}
             assert client.post("/count").json() == {"n": 2}
+
+
+def test_websockets_read_the_session(kind: str) -> None:
+    from covet.websockets import WebSocket
+
+    app = make_app(**({"store": MemoryStore()} if kind == "store" else {}))
+
+    @app.websocket("/ws")
+    async def ws(websocket: WebSocket) -> None:
+        await websocket.accept()
+        await websocket.send_json({"user": websocket.session.user_id})
+        await websocket.close()
+
+    with TestClient(app, base_url=HTTPS) as client:
+        client.post("/login/ann")
+        cookie = client.cookies["__Host-session"]
+        with client.websocket_connect("/ws", headers=jar(cookie)) as socket:
+            assert socket.receive_json() == {"user": "ann"}
