@@ -97,7 +97,9 @@ class SessionConfig:
                 f"RedisStore, store_from_url(...)), not {type(self.store).__name__}."
             )
         if self.sessions is not None and not isinstance(self.sessions, Sessions):
-            raise ConfigurationError("SessionMiddleware: sessions= must be a covet.Sessions.")
+            raise ConfigurationError(
+                "SessionMiddleware: sessions= must be a covet.sessions.Sessions."
+            )
         max_age = _positive("max_age", self.max_age)
         if self.idle_timeout is not None and _positive("idle_timeout", self.idle_timeout) > max_age:
             raise ConfigurationError("SessionMiddleware: idle_timeout cannot exceed max_age.")

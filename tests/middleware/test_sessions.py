@@ -395,6 +395,11 @@ def test_a_weak_secret_fails_requests_even_without_the_lifespan() -> None:
         ({"secret_keys": [KEY], "cookie_name": "__Host-s", "domain": "a.org"}, "__Host-"),
         ({"secret_keys": [KEY], "cookie_name": "bad name"}, "cookie_name"),
         ({"secret_keys": [KEY], "store": {}}, "store="),
+        ({"secret_keys": [KEY], "sessions": MemoryStore()}, "covet.sessions.Sessions"),
+        (
+            {"secret_keys": [KEY], "store": MemoryStore(), "sessions": Sessions(MemoryStore())},
+            "not both",
+        ),
         ({"secret_keys": [KEY], "colour": "red"}, "unknown option"),
     ],
     ids=[
@@ -407,6 +412,8 @@ def test_a_weak_secret_fails_requests_even_without_the_lifespan() -> None:
         "host-prefix",
         "name",
         "store",
+        "sessions",
+        "both",
         "unknown",
     ],
 )
