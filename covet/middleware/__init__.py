@@ -13,6 +13,7 @@ from covet.middleware.request_id import (
     current_request_id,
 )
 from covet.middleware.sessions import SessionConfig, SessionMiddleware
+from covet.middleware.timeout import TimeoutConfig, TimeoutMiddleware
 from covet.middleware.trusted_host import TrustedHostConfig, TrustedHostMiddleware
 
 __all__ = [
@@ -31,6 +32,8 @@ __all__ = [
     "RequestIDMiddleware",
     "SessionConfig",
     "SessionMiddleware",
+    "TimeoutConfig",
+    "TimeoutMiddleware",
     "TrustedHostConfig",
     "TrustedHostMiddleware",
     "csrf_token",
