@@ -27,7 +27,7 @@ from covet.openapi.config import UNSET, OpenAPIConfig, _Unset
 from covet.params import Depends
 from covet.requests import Request
 from covet.responses import HTMLResponse, JSONResponse, Response
-from covet.routing.endpoint import RESPONSE_STARTED
+from covet.routing.endpoint import PLAIN_RESPONSES, RESPONSE_STARTED, send_direct_result
 from covet.routing.router import Router
 from covet.routing.routes import MiddlewareSpec, Route
 from covet.routing.shortcuts import MethodShortcuts
@@ -515,6 +515,36 @@ class CovetPy(MethodShortcuts):
                 app = router.resolve(scope)
             except Exception as exc:
                 await errors.recover(exc, False, scope, receive, send)
+                return
+            inline = router.inline_calls.get(app)
+            if inline is not None:
+                # PERF: a direct route's handler awaited here, without the runner's own
+                # coroutine level; what follows is run_direct's body for a handler taking
+                # nothing or only path values (tests/routing/test_inline_call.py).
+                call, takes_path, serialize, status = inline
+                try:
+                    result = await (call(**scope["path_params"]) if takes_path else call())
+                    if serialize is not None and not isinstance(result, Response):
+                        result = serialize(result)
+                    if type(result) in PLAIN_RESPONSES and result.status_code == 200:
+                        scope[RESPONSE_STARTED] = True
+                        await send(
+                            {
+                                "type": "http.response.start",
+                                "status": 200,
+                                "headers": result.raw_headers,
+                            }
+                        )
+                        head = scope["method"] == "HEAD"
+                        await send(
+                            {"type": "http.response.body", "body": b"" if head else result.body}
+                        )
+                        if result.background is not None:
+                            await result.background()
+                    else:
+                        await send_direct_result(result, status, scope, receive, send)
+                except Exception as exc:
+                    await errors.recover(exc, RESPONSE_STARTED in scope, scope, receive, send)
                 return
             if app in router.self_reporting:
                 # PERF: the runner records its response's start in the scope, so the

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack
 from typing import Any
-from weakref import WeakSet
+from weakref import WeakKeyDictionary, WeakSet
 
 from covet._callables import is_async_callable
 from covet.concurrency import run_in_threadpool
@@ -40,9 +40,12 @@ from covet.websockets import WebSocket
 
 RESPONSE_STARTED = "covet.response_started"
 """Scope key a self-reporting runner sets just before it sends ``http.response.start``."""
-# Response classes sent by the base Response.__call__, whose messages run_direct builds inline.
-_PLAIN_RESPONSES = frozenset({Response, PlainTextResponse, HTMLResponse, JSONResponse})
 _SELF_REPORTING: WeakSet[Callable[..., Any]] = WeakSet()
+InlineCall = tuple[Callable[..., Awaitable[Any]], bool, "Serializer | None", int]
+"""A direct runner's handler call, whether it takes the path values, serializer and status."""
+_INLINE: WeakKeyDictionary[Callable[..., Any], InlineCall] = WeakKeyDictionary()
+PLAIN_RESPONSES = frozenset({Response, PlainTextResponse, HTMLResponse, JSONResponse})
+"""Response classes sent by the base ``Response.__call__``, whose messages are built inline."""
 
 
 def reports_start(app: ASGIApp) -> bool:
@@ -107,7 +110,7 @@ def compile_http(
                     result = await call(**kwargs)
                 if serialize is not None and not isinstance(result, Response):
                     result = serialize(result)
-                if type(result) in _PLAIN_RESPONSES and result.status_code == 200:
+                if type(result) in PLAIN_RESPONSES and result.status_code == 200:
                     # PERF: what response_messages() would build, without its call and tuple.
                     scope[RESPONSE_STARTED] = True
                     await send(
@@ -122,23 +125,14 @@ def compile_http(
                     if result.background is not None:
                         await result.background()
                     return
-                messages = response_messages(result, status, scope["method"])
-                if messages is None:
-                    await result(scope, receive, _reporting_send(scope, send))
-                    return
-                start, body, background = messages
-                # Set before the send, as a wrapper around send would: a failing send of
-                # the start counts as started.
-                scope[RESPONSE_STARTED] = True
-                await send(start)
-                await send(body)
-                if background is not None:
-                    await background()
+                await send_direct_result(result, status, scope, receive, send)
             finally:
                 if request is not None and request._form is not None:
                     await request.close()
 
         _SELF_REPORTING.add(run_direct)
+        if request_name is None:
+            _INLINE[run_direct] = (call, takes_path, serialize, status)
         return run_direct
 
     bound = [entry.parameter for entry in entries if entry.parameter is not None]
@@ -190,6 +184,40 @@ def compile_http(
             await resolution.tasks()
 
     return run_planned
+
+
+async def send_direct_result(
+    result: Any, status: int, scope: Scope, receive: Receive, send: Send
+) -> None:
+    """Send a direct route's (serialised) ``result``, reporting its start in the scope.
+
+    The tail of :func:`compile_http`'s direct runner, shared with the application's inlined
+    call of the simplest routes (:func:`inline_call`) for every result that is not a plain
+    200 response.
+    """
+    messages = response_messages(result, status, scope["method"])
+    if messages is None:
+        await result(scope, receive, _reporting_send(scope, send))
+        return
+    start, body, background = messages
+    # Set before the send, as a wrapper around send would: a failing send of the start
+    # counts as started.
+    scope[RESPONSE_STARTED] = True
+    await send(start)
+    await send(body)
+    if background is not None:
+        await background()
+
+
+def inline_call(app: ASGIApp) -> InlineCall | None:
+    """What the application needs to run ``app``, a direct runner, without its coroutine.
+
+    Only for handlers that take nothing or only path values (no request): the application
+    then awaits ``call`` itself, serialises its result with ``serialize`` (when not None and
+    the result is no Response), sends a plain 200 response's two messages and passes any
+    other result to :func:`send_direct_result` with ``status`` — exactly what the runner does.
+    """
+    return _INLINE.get(app)
 
 
 def _reporting_send(scope: Scope, send: Send) -> Send:

@@ -22,7 +22,13 @@ from covet.lifespan import Hook, on_event_decorator
 from covet.limits import DEFAULT_LIMITS, Limits
 from covet.params import Depends
 from covet.responses.base import RedirectResponse, Response
-from covet.routing.endpoint import compile_http, compile_websocket, reports_start
+from covet.routing.endpoint import (
+    InlineCall,
+    compile_http,
+    compile_websocket,
+    inline_call,
+    reports_start,
+)
 from covet.routing.route_defaults import RouteDefaults, UniqueIdFunction
 from covet.routing.routes import BaseRoute, MiddlewareSpec, Mount, Route, WebSocketRoute
 from covet.routing.shortcuts import MethodShortcuts
@@ -211,6 +217,9 @@ class Router(MethodShortcuts):
         # The compiled route apps that report their response's start in the scope (see
         # endpoint.reports_start): the app's inline error handling calls them unwrapped.
         self.self_reporting: frozenset[ASGIApp] = frozenset()
+        # The direct runners the app's inline error handling may run without their own
+        # coroutine (endpoint.inline_call): their handler call, serializer and status.
+        self.inline_calls: dict[ASGIApp, InlineCall] = {}
 
     # -- registration -------------------------------------------------------------------
 
@@ -470,6 +479,9 @@ class Router(MethodShortcuts):
         self.self_reporting = frozenset(
             app for route in self.routes if (app := route.app) is not None and reports_start(app)
         )
+        self.inline_calls = {
+            app: inline for app in self.self_reporting if (inline := inline_call(app)) is not None
+        }
         self._trie.compile()
         self._built = True
 

@@ -16,7 +16,7 @@ import pytest
 
 from covet import BackgroundTasks, CovetPy, Depends, HTMLResponse, JSONResponse, PlainTextResponse
 from covet.responses import Response
-from covet.routing.endpoint import _PLAIN_RESPONSES
+from covet.routing.endpoint import PLAIN_RESPONSES
 from covet.types import Message, Scope
 
 
@@ -110,4 +110,4 @@ def _runner(app: CovetPy) -> Any:
 
 
 def test_the_inline_classes_keep_the_base_call() -> None:
-    assert all(cls.__call__ is Response.__call__ for cls in _PLAIN_RESPONSES)
+    assert all(cls.__call__ is Response.__call__ for cls in PLAIN_RESPONSES)

@@ -79,6 +79,7 @@ def build(generic: bool = False) -> CovetPy:
     app.build()
     if generic:
         app.router.self_reporting = frozenset()
+        app.router.inline_calls = {}
     return app
 
 
