@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Generic, TypeVar
 
+from covet._annotations import is_typeddict
 from covet.exceptions import ConfigurationError
 from covet.validation import ValidationError, ValidationIssue, Validator, compile_validator
 from covet.validation._typing import ABSTRACT_ORIGINS, is_dataclass_type, is_union
@@ -376,7 +377,7 @@ def _is_structured(hint: Any) -> bool:
         return True
     return isinstance(origin, type) and (
         is_dataclass_type(origin)
-        or typing.is_typeddict(origin)
+        or is_typeddict(origin)
         or is_pydantic_model(origin)
         or is_msgspec_struct(origin)
     )

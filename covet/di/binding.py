@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from covet._annotations import is_typeddict
 from covet._optional import require
 from covet.di.plan import Source
 from covet.exceptions import MissingDependencyError
@@ -191,7 +192,7 @@ def _mentions_model(annotation: Any) -> bool:
 def _is_model(annotation: Any) -> bool:
     return isinstance(annotation, type) and (
         dataclasses.is_dataclass(annotation)
-        or typing.is_typeddict(annotation)
+        or is_typeddict(annotation)
         or is_pydantic_model(annotation)
         or is_msgspec_struct(annotation)
     )

@@ -16,6 +16,7 @@ import typing
 from collections.abc import Callable
 from typing import Annotated, Any
 
+from covet._annotations import is_typeddict
 from covet.di.plan import Source
 from covet.params import REQUIRED, Param
 from covet.requests import HTTPConnection, Request
@@ -38,7 +39,7 @@ def is_parameter_model(annotation: Any) -> bool:
     """Whether ``annotation`` is a model class whose fields can be read as parameters."""
     return isinstance(annotation, type) and (
         is_dataclass_type(annotation)
-        or typing.is_typeddict(annotation)
+        or is_typeddict(annotation)
         or is_pydantic_model(annotation)
         or is_msgspec_struct(annotation)
     )
@@ -181,7 +182,7 @@ def _fields(model: type[Any]) -> list[tuple[str, Any, bool, str | None]]:
             )
             for field in structs.fields(model)
         ]
-    if typing.is_typeddict(model):
+    if is_typeddict(model):
         return [(name, hint, required, None) for name, hint, required in typeddict_fields(model)]
     hints = type_hints(model)
     return [

@@ -28,6 +28,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from covet._annotations import is_typeddict
 from covet.validation import Constraints
 from covet.validation.constraints import constraints_from
 from covet.validation.models import is_msgspec_struct, is_pydantic_model
@@ -223,7 +224,7 @@ class SchemaRegistry:
             for base in (bool, int, float, str, bytes):
                 if issubclass(cls, base):
                     return dict(_SCALARS[base])
-        if dataclasses.is_dataclass(cls) or typing.is_typeddict(cls) or is_pydantic_model(cls):
+        if dataclasses.is_dataclass(cls) or is_typeddict(cls) or is_pydantic_model(cls):
             return self._component(cls)
         if is_msgspec_struct(cls):
             return self._component(cls)
@@ -295,7 +296,7 @@ class SchemaRegistry:
         hints = typing.get_type_hints(cls, include_extras=True)
         properties: dict[str, Schema] = {}
         required: list[str] = []
-        if typing.is_typeddict(cls):
+        if is_typeddict(cls):
             required_keys = getattr(cls, "__required_keys__", frozenset(hints))
             for name, hint in hints.items():
                 properties[name] = self._schema(hint)

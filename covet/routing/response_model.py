@@ -9,6 +9,7 @@ import typing
 from collections.abc import Callable
 from typing import Any
 
+from covet._annotations import is_typeddict
 from covet.di.annotations import return_hint
 from covet.exceptions import ConfigurationError
 from covet.requests import HTTPConnection
@@ -161,7 +162,7 @@ def _contains_model(annotation: Any) -> bool:
             return False
         return (
             dataclasses.is_dataclass(annotation)
-            or typing.is_typeddict(annotation)
+            or is_typeddict(annotation)
             or is_pydantic_model(annotation)
             or is_msgspec_struct(annotation)
         )

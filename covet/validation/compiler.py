@@ -16,6 +16,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, Literal
 
+from covet._annotations import is_typeddict
 from covet.validation import containers as c
 from covet.validation import functional as f
 from covet.validation import models as m
@@ -250,7 +251,7 @@ class _Compiler:
             return m.pydantic_validator(cls)
         if m.is_msgspec_struct(cls):
             return m.msgspec_validator(cls)
-        is_td = typing.is_typeddict(cls)
+        is_td = is_typeddict(cls)
         if not (is_td or is_dataclass_type(cls)):
             raise TypeError(f"Unsupported annotation {cls!r}")
         cell: list[Validator] = []

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from covet._annotations import is_typeddict
 from covet._json import iso_duration, utf8_text
 from covet.validation import models as m
 from covet.validation._codegen import fast_fields_serializer
@@ -183,7 +184,7 @@ class _SerializerCompiler:
             return lambda value: None if value is None else inner(value)
         # A TypedDict is no runtime class: a dict is matched to it by its keys, with the models.
         branches = [
-            (None if typing.is_typeddict(a) else _runtime_class(a), self.build(a)) for a in members
+            (None if is_typeddict(a) else _runtime_class(a), self.build(a)) for a in members
         ]
         models: list[tuple[frozenset[str], Serializer]] = []
         for member, (_, serializer) in zip(members, branches, strict=True):
@@ -231,7 +232,7 @@ class _SerializerCompiler:
             return _pydantic_serializer(cls, self.options.dump_kwargs(top))
         if m.is_msgspec_struct(cls):
             return _msgspec_serializer(cls, self.options, top)
-        is_td = typing.is_typeddict(cls)
+        is_td = is_typeddict(cls)
         if not (is_td or is_dataclass_type(cls)):
             raise TypeError(f"Unsupported annotation {cls!r}")
         cell: list[Serializer] = []
@@ -305,7 +306,7 @@ def _field_names(annotation: Any) -> frozenset[str] | None:
         return frozenset(getattr(annotation, "model_fields", ()))
     if m.is_msgspec_struct(annotation):
         return frozenset(getattr(annotation, "__struct_fields__", ()))
-    if typing.is_typeddict(annotation):
+    if is_typeddict(annotation):
         return frozenset(name for name, _, _ in typeddict_fields(annotation))
     if is_dataclass_type(annotation):
         return frozenset(field.name for field in dataclasses.fields(annotation))
@@ -316,7 +317,7 @@ def _runtime_class(annotation: Any) -> type[Any] | None:
     annotation, _ = unwrap_annotated(annotation)
     base = typing.get_origin(annotation) or annotation
     base = ABSTRACT_ORIGINS.get(base, base)
-    if not isinstance(base, type) or typing.is_typeddict(base):
+    if not isinstance(base, type) or is_typeddict(base):
         return dict if isinstance(base, type) else None
     return base
 
@@ -452,7 +453,7 @@ def _holds_models(struct: Any) -> bool:
         if isinstance(annotation, type) and (
             m.is_msgspec_struct(annotation)
             or is_dataclass_type(annotation)
-            or typing.is_typeddict(annotation)
+            or is_typeddict(annotation)
         ):
             return True
         pending.extend(typing.get_args(annotation))
