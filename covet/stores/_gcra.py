@@ -88,7 +88,8 @@ class Gcra:
 
 # The same decision as Gcra.decide, in Redis, on the server's clock. ARGV: limit, interval,
 # increment (microseconds). Returns {allowed, tat - now, retry} as integers; the TAT is written
-# with %d because Lua's default number format keeps only 14 significant digits.
+# with %d because Lua's default number format keeps only 14 significant digits. A key holding
+# something else than a TAT is an error, as in MemoryStore (a set is WRONGTYPE from GET).
 GCRA_SCRIPT = """
 local limit = tonumber(ARGV[1])
 local interval = tonumber(ARGV[2])
@@ -96,9 +97,13 @@ local increment = tonumber(ARGV[3])
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
 local window = limit * interval
-local tat = tonumber(redis.call('GET', KEYS[1]))
-if tat == nil or tat < now then
-    tat = now
+local stored = redis.call('GET', KEYS[1])
+local tat = now
+if stored then
+    if not string.match(stored, '^-?%d+$') then
+        return redis.error_reply('ERR value is not an integer or out of range')
+    end
+    tat = math.max(tonumber(stored), now)
 end
 local new_tat = tat + increment
 if new_tat - now > window then

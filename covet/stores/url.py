@@ -17,7 +17,11 @@ def store_from_url(url: str, **options: Any) -> Store:
     """The store a URL names, built now (so a bad URL fails at start-up).
 
     ``memory://`` (query options ``max_entries`` and ``namespace``, e.g.
-    ``memory://?max_entries=50000``) is a :class:`~covet.stores.MemoryStore`.
+    ``memory://?max_entries=50000``) is a :class:`~covet.stores.MemoryStore`; ``redis://``,
+    ``rediss://`` and ``unix://`` (query options ``namespace``, ``db``, ``socket_timeout``,
+    ``connect_timeout``, ``pool_timeout`` and ``max_connections``, e.g.
+    ``redis://:secret@127.0.0.1:6379/0?namespace=app:``) are a
+    :class:`~covet.stores.RedisStore`.
 
     Args:
         url: The store's URL.
@@ -84,4 +88,15 @@ def _positive_int(url: str, name: str, value: str) -> int:
     return int(value)
 
 
-SCHEMES: dict[str, Factory] = {"memory": _memory}
+def _redis(url: str, parts: SplitResult, options: dict[str, Any]) -> Store:
+    from covet.stores.redis import RedisStore  # it imports this module for mask_password
+
+    return RedisStore.from_url(url, **options)
+
+
+SCHEMES: dict[str, Factory] = {
+    "memory": _memory,
+    "redis": _redis,
+    "rediss": _redis,
+    "unix": _redis,
+}

@@ -1,16 +1,17 @@
-"""One store fixture, parametrised over the backends (the backend is in the test id)."""
+"""One store fixture, parametrised over the backends (the backend is in the test id).
+
+A Redis store lives in a namespace of its own on the shared server (``REDIS_URL``), whose
+keys are deleted after the test.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from covet.stores import MemoryStore, Store
-
-BACKENDS: dict[str, Callable[[str], Store]] = {
-    "memory": lambda namespace: MemoryStore(namespace=namespace),
-}
+from covet.stores import MemoryStore, RedisStore, Store
+from tests.support.redis import delete_namespace, shared_redis_url, unique_prefix
 
 
 @pytest.fixture
@@ -18,10 +19,25 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-@pytest.fixture(params=sorted(BACKENDS))
+@pytest.fixture
+def redis_namespace() -> Iterator[str]:
+    """A fresh namespace on the shared Redis, emptied after the test."""
+    url = shared_redis_url()
+    namespace = unique_prefix()
+    try:
+        yield namespace
+    finally:
+        delete_namespace(url, namespace)
+
+
+@pytest.fixture(params=["memory", "redis"])
 async def store(request: pytest.FixtureRequest) -> AsyncIterator[Store]:
     """A fresh store of each backend, in a namespace of its own."""
-    made = BACKENDS[request.param]("covet-test:")
+    made: Store
+    if request.param == "memory":
+        made = MemoryStore(namespace="covet-test:")
+    else:
+        made = RedisStore(shared_redis_url(), namespace=request.getfixturevalue("redis_namespace"))
     try:
         yield made
     finally:

@@ -12,6 +12,7 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -36,20 +37,37 @@ def unique_prefix() -> str:
     return f"covet-test:{uuid.uuid4().hex[:12]}:"
 
 
+def delete_namespace(url: str, namespace: str) -> None:
+    """Delete every key under ``namespace`` on the Redis at ``url`` (a test's cleanup)."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    try:
+        keys = list(client.scan_iter(match=namespace + "*", count=1000))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()
+
+
 class ThrowawayRedis:
     """A private ``redis-server`` on a free 127.0.0.1 port, nothing kept on disk.
 
     Use as a context manager; :meth:`stop` and :meth:`start` simulate an outage and the
-    server's return on the same port.
+    server's return on the same port. With ``unix_socket`` it listens on a Unix socket too
+    (:attr:`socket_path`, short enough for the kernel's limit).
     """
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, *, unix_socket: bool = False) -> None:
         binary = shutil.which("redis-server")
         if binary is None:
             missing("redis-server is not installed")
         self.binary: str = binary
         self.workdir = workdir
         self.port = free_port()
+        self.socket_path = (
+            Path(tempfile.gettempdir()) / f"covet-redis-{self.port}.sock" if unix_socket else None
+        )
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -72,6 +90,7 @@ class ThrowawayRedis:
                 "no",
                 "--dir",
                 str(self.workdir),
+                *(["--unixsocket", str(self.socket_path)] if self.socket_path else []),
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
