@@ -18,15 +18,13 @@ import os
 from covet import CovetPy
 from covet.middleware import RateLimitMiddleware
 from covet.ratelimit import RateLimit
-from covet.stores import MemoryStore, Store
+from covet.stores import MemoryStore, RedisStore, Store
 
 
 def _store() -> Store:
     where = os.environ.get("COVET_E2E_RATELIMIT_STORE", "memory")
     if where == "memory":
         return MemoryStore()
-    from covet.stores import RedisStore
-
     return RedisStore(where, namespace=os.environ["COVET_E2E_RATELIMIT_NAMESPACE"])
 
 

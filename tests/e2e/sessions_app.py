@@ -18,7 +18,7 @@ from covet import CovetPy
 from covet.middleware import SessionMiddleware
 from covet.requests import Request
 from covet.sessions import Sessions
-from covet.stores import MemoryStore, Store
+from covet.stores import MemoryStore, RedisStore, Store
 
 SECRET = "e2e-sessions-" + "s" * 40
 
@@ -27,8 +27,6 @@ def _store() -> Store:
     where = os.environ.get("COVET_E2E_SESSIONS_STORE", "memory")
     if where == "memory":
         return MemoryStore()
-    from covet.stores import RedisStore
-
     return RedisStore(where, namespace=os.environ["COVET_E2E_SESSIONS_NAMESPACE"])
 
 

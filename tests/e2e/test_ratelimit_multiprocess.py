@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
-import os
-import sys
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,9 +17,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.ratelimit.backends import needs_redis_store
-from tests.support.redis import shared_redis_url, unique_prefix
-from tests.support.servers import answers_http, free_port, running_server
+from tests.support import servers
+from tests.support.redis import delete_namespace, shared_redis_url, unique_prefix
 
 pytestmark = pytest.mark.e2e
 
@@ -32,30 +28,13 @@ APP = "tests.e2e.ratelimit_app:app"
 
 @contextlib.contextmanager
 def two_servers(workdir: Path, store: str, namespace: str = "") -> Iterator[list[str]]:
-    """Two uvicorn processes serving the app on the same store; yields their base URLs."""
+    """Two uvicorn processes serving the app on the same store; their base URLs."""
     env = {
-        **os.environ,
-        "PYTHONUNBUFFERED": "1",
         "COVET_E2E_RATELIMIT_STORE": store,
         "COVET_E2E_RATELIMIT_NAMESPACE": namespace,
         "COVET_E2E_RATELIMIT_LIMIT": str(N),
     }
-    with contextlib.ExitStack() as stack:
-        urls = []
-        for index in range(2):
-            port = free_port()
-            argv = [sys.executable, "-m", "uvicorn", APP, "--host", "127.0.0.1"]
-            argv += ["--port", str(port), "--lifespan", "on", "--log-level", "warning"]
-            stack.enter_context(
-                running_server(
-                    argv,
-                    port=port,
-                    env=env,
-                    log_path=workdir / f"server-{index}.log",
-                    ready=functools.partial(answers_http, path="/health"),
-                )
-            )
-            urls.append(f"http://127.0.0.1:{port}")
+    with servers.two_servers(APP, workdir, env) as urls:
         yield urls
 
 
@@ -82,16 +61,9 @@ def redis_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[str
         with two_servers(tmp_path_factory.mktemp("ratelimit-redis"), url, namespace) as urls:
             yield urls
     finally:
-        import redis
-
-        client = redis.Redis.from_url(url)
-        keys = list(client.scan_iter(match=namespace + "*"))
-        if keys:
-            client.delete(*keys)
-        client.close()
+        delete_namespace(url, namespace)
 
 
-@needs_redis_store
 @pytest.mark.parametrize(
     ("method", "path"), [("GET", "/pid"), ("POST", "/login")], ids=["middleware", "dependency"]
 )

@@ -9,9 +9,6 @@ the reason multi-process apps need Redis.
 from __future__ import annotations
 
 import contextlib
-import functools
-import os
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,9 +16,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.ratelimit.backends import needs_redis_store
-from tests.support.redis import shared_redis_url, unique_prefix
-from tests.support.servers import answers_http, free_port, running_server
+from tests.support import servers
+from tests.support.redis import delete_namespace, shared_redis_url, unique_prefix
 
 pytestmark = pytest.mark.e2e
 
@@ -30,29 +26,9 @@ APP = "tests.e2e.sessions_app:app"
 
 @contextlib.contextmanager
 def two_servers(workdir: Path, store: str, namespace: str = "") -> Iterator[list[str]]:
-    """Two uvicorn processes serving the session app on the same store; their base URLs."""
-    env = {
-        **os.environ,
-        "PYTHONUNBUFFERED": "1",
-        "COVET_E2E_SESSIONS_STORE": store,
-        "COVET_E2E_SESSIONS_NAMESPACE": namespace,
-    }
-    with contextlib.ExitStack() as stack:
-        urls = []
-        for index in range(2):
-            port = free_port()
-            argv = [sys.executable, "-m", "uvicorn", APP, "--host", "127.0.0.1"]
-            argv += ["--port", str(port), "--lifespan", "on", "--log-level", "warning"]
-            stack.enter_context(
-                running_server(
-                    argv,
-                    port=port,
-                    env=env,
-                    log_path=workdir / f"server-{index}.log",
-                    ready=functools.partial(answers_http, path="/health"),
-                )
-            )
-            urls.append(f"http://127.0.0.1:{port}")
+    """Two uvicorn processes serving the app on the same store; their base URLs."""
+    env = {"COVET_E2E_SESSIONS_STORE": store, "COVET_E2E_SESSIONS_NAMESPACE": namespace}
+    with servers.two_servers(APP, workdir, env) as urls:
         yield urls
 
 
@@ -78,16 +54,9 @@ def redis_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[str
         with two_servers(tmp_path_factory.mktemp("sessions-redis"), url, namespace) as urls:
             yield urls
     finally:
-        import redis
-
-        client = redis.Redis.from_url(url)
-        keys = list(client.scan_iter(match=namespace + "*"))
-        if keys:
-            client.delete(*keys)
-        client.close()
+        delete_namespace(url, namespace)
 
 
-@needs_redis_store
 def test_a_login_through_one_process_is_read_through_the_other(redis_servers: list[str]) -> None:
     first, second = redis_servers
     cookie = login(first, "ann")
@@ -96,7 +65,6 @@ def test_a_login_through_one_process_is_read_through_the_other(redis_servers: li
     assert seen[0]["pid"] != seen[1]["pid"]
 
 
-@needs_redis_store
 def test_revoking_through_one_process_logs_out_on_both(redis_servers: list[str]) -> None:
     first, second = redis_servers
     cookie = login(first, "bob")
@@ -106,7 +74,6 @@ def test_revoking_through_one_process_logs_out_on_both(redis_servers: list[str])
     assert me(second, cookie)["user"] is None
 
 
-@needs_redis_store
 def test_revoke_all_through_one_process_logs_every_device_out(redis_servers: list[str]) -> None:
     first, second = redis_servers
     laptop, phone = login(first, "cy"), login(second, "cy")
@@ -116,7 +83,6 @@ def test_revoke_all_through_one_process_logs_every_device_out(redis_servers: lis
         assert me(url, phone)["user"] is None
 
 
-@needs_redis_store
 def test_a_cookie_replayed_after_logout_is_empty(redis_servers: list[str]) -> None:
     first, second = redis_servers
     cookie = login(first, "dee")

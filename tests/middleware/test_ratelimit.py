@@ -13,11 +13,11 @@ from covet import CovetPy, Request, WebSocket
 from covet.exceptions import ConfigurationError
 from covet.middleware import ProxyHeadersMiddleware, RateLimitMiddleware
 from covet.middleware.ratelimit import RateLimitConfig
-from covet.stores import MemoryStore, Store, StoreUnavailableError
+from covet.stores import MemoryStore, RedisStore, Store, StoreUnavailableError
 from covet.testing import TestClient
 from covet.testing.exceptions import LifespanError
 from covet.types import ASGIApp, Receive, Scope, Send
-from tests.ratelimit.backends import Backend, Recording, backend, needs_redis_store
+from tests.ratelimit.backends import Backend, Recording, backend
 from tests.support.asgi import serve
 from tests.support.redis import ThrowawayRedis
 
@@ -293,13 +293,10 @@ def test_the_default_store_is_the_apps_own() -> None:
         assert one.get("/").status_code == 429
 
 
-@needs_redis_store
 @pytest.mark.parametrize("fail_open", [True, False], ids=["fail-open", "fail-closed"])
 def test_a_redis_outage_and_recovery(
     tmp_path: Path, caplog: pytest.LogCaptureFixture, fail_open: bool
 ) -> None:
-    from covet.stores import RedisStore
-
     with ThrowawayRedis(tmp_path) as redis_server:
         store = RedisStore(redis_server.url, namespace="outage:")
         app = make_app(store, limit="2/minute", fail_open=fail_open)

@@ -14,11 +14,10 @@ from covet.exceptions import ConfigurationError
 from covet.middleware import SessionMiddleware
 from covet.requests import Request
 from covet.sessions import Sessions
-from covet.stores import MemoryStore, StoreUnavailableError
+from covet.stores import MemoryStore, RedisStore, StoreUnavailableError
 from covet.testing import TestClient
 from covet.testing.exceptions import LifespanError
-from tests.ratelimit.backends import needs_redis_store
-from tests.support.redis import ThrowawayRedis, shared_redis_url, unique_prefix
+from tests.support.redis import ThrowawayRedis, delete_namespace, shared_redis_url, unique_prefix
 
 KEY = "k3y-" + "x" * 40
 OLD_KEY = "old-" + "y" * 40
@@ -447,21 +446,14 @@ def test_request_session_without_the_middleware_names_it() -> None:
 
 @pytest.fixture
 def redis_sessions() -> Iterator[Sessions]:
-    from covet.stores import RedisStore  # type: ignore[attr-defined,unused-ignore]
-
     url = shared_redis_url()
     namespace = unique_prefix()
-    yield Sessions(RedisStore(url, namespace=namespace))
-    import redis
-
-    client = redis.Redis.from_url(url)
-    keys = list(client.scan_iter(match=namespace + "*"))
-    if keys:
-        client.delete(*keys)
-    client.close()
+    try:
+        yield Sessions(RedisStore(url, namespace=namespace))
+    finally:
+        delete_namespace(url, namespace)
 
 
-@needs_redis_store
 def test_redis_sessions_fixation_listing_and_revoke_all(redis_sessions: Sessions) -> None:
     # One client (one event loop for the store's pool); the two devices' cookies by hand.
     with TestClient(make_app(sessions=redis_sessions), base_url=HTTPS) as client:
@@ -481,10 +473,7 @@ def test_redis_sessions_fixation_listing_and_revoke_all(redis_sessions: Sessions
         assert client.get("/me", headers=jar(laptop)).json()["user"] == "ann"
 
 
-@needs_redis_store
 def test_a_redis_outage_answers_503_and_recovers_when_redis_returns(tmp_path: Path) -> None:
-    from covet.stores import RedisStore  # type: ignore[attr-defined,unused-ignore]
-
     with ThrowawayRedis(tmp_path) as server:
         app = make_app(sessions=Sessions(RedisStore(server.url, namespace=unique_prefix())))
         with TestClient(app, base_url=HTTPS) as client:

@@ -11,13 +11,8 @@ from collections.abc import Iterator
 
 import pytest
 
-import covet.stores
-from covet.stores import MemoryStore, Store
-from tests.support.redis import shared_redis_url, unique_prefix
-
-# Until RedisStore lands on main the Redis runs are not collected (see FEATURE_STATUS.md).
-HAS_REDIS_STORE = hasattr(covet.stores, "RedisStore")
-needs_redis_store = pytest.mark.skipif(not HAS_REDIS_STORE, reason="RedisStore is not built yet")
+from covet.stores import MemoryStore, RedisStore, Store
+from tests.support.redis import delete_namespace, shared_redis_url, unique_prefix
 
 
 class Clock:
@@ -43,8 +38,6 @@ class Backend:
         """A fresh store: nothing counted yet."""
         if self.name == "memory":
             return MemoryStore(clock=self.clock)
-        from covet.stores import RedisStore
-
         namespace = unique_prefix()
         self.namespaces.append(namespace)
         return RedisStore(self.url, namespace=namespace)
@@ -58,18 +51,8 @@ class Backend:
 
     def cleanup(self) -> None:
         """Delete every key the test's Redis stores wrote."""
-        if not self.namespaces:
-            return
-        import redis
-
-        client = redis.Redis.from_url(self.url)
-        try:
-            for namespace in self.namespaces:
-                keys = list(client.scan_iter(match=namespace + "*"))
-                if keys:
-                    client.delete(*keys)
-        finally:
-            client.close()
+        for namespace in self.namespaces:
+            delete_namespace(self.url, namespace)
 
 
 class Recording(MemoryStore):
@@ -82,7 +65,7 @@ class Recording(MemoryStore):
         await super().close()
 
 
-@pytest.fixture(params=["memory", "redis"] if HAS_REDIS_STORE else ["memory"])
+@pytest.fixture(params=["memory", "redis"])
 def backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
     """Each backend in turn: ``test_x[memory]``, ``test_x[redis]``."""
     made = Backend(request.param)

@@ -13,9 +13,9 @@ from covet.exceptions import ConfigurationError
 from covet.params import Depends
 from covet.ratelimit import RateLimit, RateLimitExceededError
 from covet.responses import JSONResponse
-from covet.stores import RateLimitDecision
+from covet.stores import RateLimitDecision, RedisStore
 from covet.testing import TestClient
-from tests.ratelimit.backends import Backend, Recording, needs_redis_store
+from tests.ratelimit.backends import Backend, Recording
 from tests.support.redis import ThrowawayRedis
 
 
@@ -315,13 +315,10 @@ def test_repr_and_equality() -> None:
     assert limit != RateLimit("5/minute;100/hour")
 
 
-@needs_redis_store
 @pytest.mark.parametrize("fail_open", [True, False], ids=["fail-open", "fail-closed"])
 def test_a_redis_outage_and_recovery(
     tmp_path: Path, caplog: pytest.LogCaptureFixture, fail_open: bool
 ) -> None:
-    from covet.stores import RedisStore
-
     with ThrowawayRedis(tmp_path) as redis_server:
         store = RedisStore(redis_server.url, namespace="outage:")
         app = CovetPy()

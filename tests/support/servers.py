@@ -7,11 +7,13 @@ group), with stdout and stderr going to a log file whose text any startup failur
 from __future__ import annotations
 
 import contextlib
+import functools
 import http.client
 import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -103,3 +105,30 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=SHUTDOWN_TIMEOUT)
+
+
+@contextlib.contextmanager
+def two_servers(app: str, workdir: Path, env: Mapping[str, str]) -> Iterator[list[str]]:
+    """Two uvicorn processes serving ``app`` (``module:attribute``); their base URLs.
+
+    ``env`` is added to this process's environment; each server is ready once its
+    ``/health`` answers, and its log is ``workdir/server-<n>.log``.
+    """
+    environment = {**os.environ, "PYTHONUNBUFFERED": "1", **env}
+    with contextlib.ExitStack() as stack:
+        urls = []
+        for index in range(2):
+            port = free_port()
+            argv = [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1"]
+            argv += ["--port", str(port), "--lifespan", "on", "--log-level", "warning"]
+            stack.enter_context(
+                running_server(
+                    argv,
+                    port=port,
+                    env=environment,
+                    log_path=workdir / f"server-{index}.log",
+                    ready=functools.partial(answers_http, path="/health"),
+                )
+            )
+            urls.append(f"http://127.0.0.1:{port}")
+        yield urls
