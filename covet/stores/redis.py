@@ -326,6 +326,10 @@ def _split_url(url: str) -> tuple[str, dict[str, str]]:
     if scheme not in SCHEMES:
         known = ", ".join(f"{name}://" for name in SCHEMES)
         raise ConfigurationError(f"Redis URL {mask_password(url)!r} must start with {known}")
+    if scheme == "unix" and not parts.path.strip("/"):
+        raise ConfigurationError(
+            f"Redis URL {mask_password(url)!r} names no socket; write unix:///path/to/redis.sock"
+        )
     if scheme != "unix" and parts.path.strip("/") and not parts.path.strip("/").isdigit():
         raise ConfigurationError(
             f"Redis URL {mask_password(url)!r}: the path is the database number, e.g. /0"

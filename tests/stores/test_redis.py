@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -283,6 +284,39 @@ async def test_a_read_only_replica_is_unavailable_for_writes(throwaway: Throwawa
         await store.close()
 
 
+async def test_redis_busy_with_a_script_is_unavailable_then_answers(
+    throwaway: ThrowawayRedis,
+) -> None:
+    raw = sync_client(throwaway.url)
+    raw.config_set("busy-reply-threshold", 100)  # milliseconds before others get BUSY
+    spin = "local t = redis.call('TIME')[1] while redis.call('TIME')[1] - t < 2 do end"
+    store = RedisStore(throwaway.url, socket_timeout=3)
+    try:
+        busy = threading.Thread(target=raw.eval, args=(spin, 0))
+        busy.start()
+        await asyncio.sleep(0.4)
+        with pytest.raises(StoreUnavailableError, match="BUSY"):
+            await store.get("k")
+        busy.join()
+        assert await store.get("k") is None
+    finally:
+        raw.close()
+        await store.close()
+
+
+async def test_a_command_redis_refuses_is_raised_not_called_an_outage(
+    redis_namespace: str,
+) -> None:
+    store = RedisStore(shared_redis_url(), namespace=redis_namespace)
+    try:
+        await store.set("n", b"%d" % (2**63 - 1))
+        with pytest.raises(redis.exceptions.ResponseError, match="overflow"):
+            await store.incr("n")
+        assert await store.health() is True
+    finally:
+        await store.close()
+
+
 async def test_a_wrong_password_is_unavailable_and_the_message_masks_it(
     throwaway: ThrowawayRedis,
 ) -> None:
@@ -411,6 +445,7 @@ async def test_the_url_picks_the_database(redis_namespace: str) -> None:
         ("redis://:pw1@h/0?db=-1", {}, "db must be an integer"),
         ("redis://:pw1@h/zero", {}, "the path is the database number"),
         ("redis://:pw1@h:port/0", {}, "is malformed"),
+        ("unix://:pw1@", {}, "names no socket"),
         ("redis://:pw1@h/0", {"socket_timeout": -1}, "socket_timeout must be a positive"),
         ("redis://:pw1@h/0", {"max_connections": 2.5}, "max_connections must be a positive"),
         ("redis://:pw1@h/0", {"namespace": 3}, "namespace must be a string"),
@@ -424,6 +459,7 @@ async def test_the_url_picks_the_database(redis_namespace: str) -> None:
         "negative-db",
         "path-not-a-db",
         "port-not-a-number",
+        "unix-without-a-socket",
         "keyword-timeout",
         "keyword-connections",
         "keyword-namespace",
