@@ -4,6 +4,7 @@ from covet.middleware.accesslog import AccessLogMiddleware
 from covet.middleware.csrf import CSRFConfig, CSRFMiddleware, csrf_token
 from covet.middleware.errors import ErrorMiddleware, ExceptionHandlers
 from covet.middleware.functional import FunctionMiddleware
+from covet.middleware.gzip import GZipConfig, GZipMiddleware
 from covet.middleware.proxy_headers import ProxyHeadersConfig, ProxyHeadersMiddleware
 from covet.middleware.ratelimit import RateLimitConfig, RateLimitMiddleware
 from covet.middleware.request_id import (
@@ -23,6 +24,8 @@ __all__ = [
     "ErrorMiddleware",
     "ExceptionHandlers",
     "FunctionMiddleware",
+    "GZipConfig",
+    "GZipMiddleware",
     "ProxyHeadersConfig",
     "ProxyHeadersMiddleware",
     "RateLimitConfig",
