@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import gzip
+import http.client
 import sys
+import urllib.request
 import zlib
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -19,6 +21,7 @@ from covet.responses import PlainTextResponse, Response, StreamingResponse
 from covet.testing import TestClient
 from covet.testing.exceptions import LifespanError
 from covet.types import Receive, Scope, Send
+from tests.support.servers import answers_http, free_port, running_server
 
 TEXT = "CovetPy compresses this line. " * 100  # 3000 bytes
 
@@ -547,3 +550,48 @@ def test_a_raw_asgi_app_gets_the_problem_from_the_middleware() -> None:
     )
     assert response.status_code == 413
     assert response.headers["content-type"] == "application/problem+json"
+
+
+# -- a real server ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def stream_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    port = free_port()
+    argv = [
+        *(sys.executable, "-m", "uvicorn", "tests.middleware.gzip_stream_app:app"),
+        *("--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"),
+    ]
+    log_path = tmp_path_factory.mktemp("gzip") / "uvicorn.log"
+    with running_server(argv, port=port, log_path=log_path, ready=answers_http):
+        yield port
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("coding", ["gzip", "br"])
+def test_each_streamed_chunk_is_decodable_before_the_next_exists(
+    stream_server: int, coding: str
+) -> None:
+    from tests.middleware.gzip_stream_app import CHUNKS
+
+    connection = http.client.HTTPConnection("127.0.0.1", stream_server, timeout=5)
+    try:
+        connection.request("GET", "/stream", headers={"Accept-Encoding": coding})
+        response = connection.getresponse()
+        assert response.getheader("content-encoding") == coding
+        decoder: Any = zlib.decompressobj(31) if coding == "gzip" else brotli.Decompressor()
+        decode = decoder.decompress if coding == "gzip" else decoder.process
+        text = b""
+        for i in range(CHUNKS):
+            # The server produces chunk i+1 only after /ack/i: it must be readable already.
+            while b"\n" not in text:
+                data = response.read1(65536)
+                assert data, f"the stream ended before chunk {i}"
+                text += decode(data)
+            line, _, text = text.partition(b"\n")
+            assert line.startswith(f"chunk {i} ".encode())
+            with urllib.request.urlopen(f"http://127.0.0.1:{stream_server}/ack/{i}", timeout=5):
+                pass
+        assert decode(response.read()) == b""  # the end of the stream adds no text
+    finally:
+        connection.close()
