@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import types
 import zlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -240,6 +240,8 @@ class GZipMiddleware:
         self.negotiator = Negotiator((BROTLI, GZIP) if self._brotli is not None else (GZIP,))
         self._minimum = config.minimum_size
         self._compresses = config.compresses
+        # PERF: the answer per Content-Type value, kept (apps send a handful of them).
+        self._type_cache: dict[bytes, bool] = {}
         self._level = config.compresslevel
         self._quality = config.brotli_quality
         self._inflate = config.decompress_requests
@@ -274,7 +276,17 @@ class GZipMiddleware:
             scope, receive = inflated
         coding, identity_ok = (None, True) if accept is None else self.negotiator.choose(accept)
         if coding is None:
-            send = self._varying_send(scope, send)
+            outer = send
+            compressible = self.compressible
+
+            # PERF: no coding for this client: a plain function adding Vary to the start
+            # only, defined inline to save a call per request.
+            def send_varying(message: Message) -> Awaitable[None]:
+                if message["type"] == "http.response.start" and compressible(scope, message):
+                    message = {**message, "headers": _with_vary(message.get("headers", ()))}
+                return outer(message)
+
+            send = send_varying
         else:
             send = _Compressor(self, scope, send, coding, identity_ok)
         try:
@@ -294,21 +306,17 @@ class GZipMiddleware:
         compressible = False
         for name, value in message.get("headers", ()):
             if name == b"content-type":
-                compressible = self._compresses(value)
+                known = self._type_cache.get(value)
+                if known is None:
+                    known = self._compresses(value)
+                    if len(self._type_cache) < 64:
+                        self._type_cache[value] = known
+                compressible = known
             elif name in _NOT_COMPRESSED_IF_PRESENT or (
                 name == b"cache-control" and b"no-transform" in value.lower()
             ):
                 return False
         return compressible and not _route_opt_out(scope)
-
-    def _varying_send(self, scope: Scope, send: Send) -> Callable[[Message], Awaitable[None]]:
-        # PERF: no coding for this client: a plain function adding Vary to the start only.
-        def send_varying(message: Message) -> Awaitable[None]:
-            if message["type"] == "http.response.start" and self.compressible(scope, message):
-                message = {**message, "headers": _with_vary(message.get("headers", ()))}
-            return send(message)
-
-        return send_varying
 
     def encoder(self, coding: str) -> Encoder:
         """A fresh streaming encoder for ``coding``."""
