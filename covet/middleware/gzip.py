@@ -268,8 +268,11 @@ class GZipMiddleware:
             if name == _ACCEPT_ENCODING:
                 accept = value if accept is None else accept + b"," + value
             elif name == _CONTENT_ENCODING:
-                encoding = value
+                # Repeated lines are one list ("gzip,gzip"): refused as several codings.
+                encoding = value if encoding is None else encoding + b"," + value
+        inflating = False
         if encoding is not None and self._inflate:
+            inflating = True
             inflated = await self._inflated(scope, receive, send, encoding)
             if inflated is None:
                 return
@@ -286,7 +289,7 @@ class GZipMiddleware:
                     message = {**message, "headers": _with_vary(message.get("headers", ()))}
                 return outer(message)
 
-            send = send_varying
+            send = _StartTracker(send_varying) if inflating else send_varying
         else:
             send = _Compressor(self, scope, send, coding, identity_ok)
         try:
@@ -443,6 +446,21 @@ def _encoded_headers(headers: Any, coding: bytes, length: int | None) -> list[tu
     return out
 
 
+class _StartTracker:
+    """A ``send`` noting whether the response has started (for late request-body errors)."""
+
+    __slots__ = ("send", "started")
+
+    def __init__(self, send: Send) -> None:
+        self.send = send
+        self.started = False
+
+    def __call__(self, message: Message) -> Awaitable[None]:
+        if message["type"] == "http.response.start":
+            self.started = True
+        return self.send(message)
+
+
 class _Compressor:
     """The ``send`` of one request whose client accepts a coding: compresses its response."""
 
@@ -485,6 +503,11 @@ class _Compressor:
         elif state == "held" and message["type"] == "http.response.body":
             await self._on_first_body(message)
         else:
+            if state == "held":  # not a body after the start: send the start as it was
+                start = self.start
+                assert start is not None
+                self.state = "pass"
+                await self.send({**start, "headers": _with_vary(start.get("headers", ()))})
             await self.send(message)
 
     async def _on_start(self, message: Message) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import http.client
 import sys
@@ -545,11 +546,46 @@ def test_a_raw_asgi_app_gets_the_problem_from_the_middleware() -> None:
         await send({"type": "http.response.body", "body": b"read"})
 
     client = TestClient(GZipMiddleware(app, decompress_requests=True, max_decompressed_size=10))
-    response = client.post(
-        "/", content=gzip.compress(bytes(100)), headers={"Content-Encoding": "gzip"}
-    )
-    assert response.status_code == 413
-    assert response.headers["content-type"] == "application/problem+json"
+    for accept in ("gzip", ""):  # with and without a response coding
+        response = client.post(
+            "/",
+            content=gzip.compress(bytes(100)),
+            headers={"Content-Encoding": "gzip", "Accept-Encoding": accept},
+        )
+        assert response.status_code == 413
+        assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_repeated_content_encoding_lines_are_several_codings() -> None:
+    client = TestClient(echo_app(decompress_requests=True))
+    body = gzip.compress(gzip.compress(PAYLOAD))
+    headers = [("Content-Encoding", "gzip"), ("Content-Encoding", "gzip")]
+    assert client.post("/echo", content=body, headers=headers).status_code == 415
+
+
+def test_a_start_followed_by_no_body_message_is_still_sent() -> None:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        headers = [(b"content-type", b"text/plain")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.trailers", "headers": [], "more_trailers": False})
+        await send({"type": "http.response.body", "body": TEXT.encode()})
+
+    seen: list[dict[str, Any]] = []
+
+    async def server_send(message: dict[str, Any]) -> None:
+        seen.append(message)
+
+    async def server_receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b""}
+
+    scope = {"type": "http", "method": "GET", "headers": [(b"accept-encoding", b"gzip")]}
+    asyncio.run(GZipMiddleware(app)(scope, server_receive, server_send))
+    assert [message["type"] for message in seen] == [
+        "http.response.start",
+        "http.response.trailers",
+        "http.response.body",
+    ]
+    assert seen[2]["body"] == TEXT.encode()
 
 
 # -- a real server ----------------------------------------------------------------------------
