@@ -32,6 +32,9 @@ def serve_uvicorn(args: argparse.Namespace, app: Any) -> bool:
         "log_level": args.log_level,
         "log_config": _with_covet_logger(defaults, "default", args.log_level),
         "access_log": not args.no_access_log,
+        # Forwarded headers are the app's policy (ProxyHeadersMiddleware), the same under
+        # every server: applied here first, they would hide the proxy from that middleware.
+        "proxy_headers": False,
     }
     if args.reload or args.workers > 1 or not isinstance(app, CovetPy):
         uvicorn.run(args.app, **options)  # the supervisors run their own servers

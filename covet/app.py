@@ -201,6 +201,26 @@ class CovetPy(MethodShortcuts):
         """
         return self.router.route(path, methods=methods, **kwargs)
 
+    def add_api_route(
+        self,
+        path: str,
+        endpoint: Callable[..., Any],
+        *,
+        methods: Iterable[str] = ("GET",),
+        **kwargs: Any,
+    ) -> None:
+        """Register ``endpoint`` on ``path`` without a decorator, as FastAPI's method does.
+
+        Takes the options of :meth:`route`.
+        """
+        self.router.add_api_route(path, endpoint, methods=methods, **kwargs)
+
+    def add_api_websocket_route(
+        self, path: str, endpoint: Callable[..., Any], **kwargs: Any
+    ) -> None:
+        """Register a WebSocket ``endpoint`` on ``path`` without a decorator."""
+        self.router.add_api_websocket_route(path, endpoint, **kwargs)
+
     def websocket(self, path: str, **kwargs: Any) -> Callable[[_F], _F]:
         """Register a WebSocket handler."""
         return self.router.websocket(path, **kwargs)

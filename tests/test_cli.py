@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib.metadata
 import importlib.util
 import json
@@ -634,3 +635,58 @@ def test_covet_run_exits_non_zero_when_the_start_up_fails(tmp_path: Path) -> Non
     )
     assert result.returncode != 0  # uvicorn's own start-up failure code (3) or covet's 1
     assert "database unreachable" in result.stderr
+
+
+PROXIED_APP = """
+from covet import CovetPy, Request
+from covet.middleware import ProxyHeadersMiddleware
+
+app = CovetPy()
+app.add_middleware(ProxyHeadersMiddleware)
+
+
+@app.get("/whoami")
+async def whoami(request: Request):
+    return {"client": request.client.host, "url": str(request.url)}
+
+
+plain = CovetPy()
+plain.get("/whoami")(whoami)
+"""
+
+FORWARDED = {
+    "X-Forwarded-For": "6.6.6.6, 203.0.113.9",
+    "X-Forwarded-Proto": "https",
+    "X-Forwarded-Host": "shop.example.org",
+}
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("server", ["uvicorn", "granian"])
+@pytest.mark.parametrize("attribute", ["app", "plain"])
+def test_covet_run_leaves_proxy_headers_to_the_app(
+    tmp_path: Path, server: str, attribute: str
+) -> None:
+    """One policy, the app's: the server never rewrites the client from forwarded headers.
+
+    With ``ProxyHeadersMiddleware`` the forwarded client, scheme and host all apply (had
+    uvicorn applied X-Forwarded-For first, the middleware would see an untrusted peer and
+    drop X-Forwarded-Host); without it, forwarded headers change nothing on either server.
+    """
+    require(server)
+    (tmp_path / "cli_sample_proxied.py").write_text(PROXIED_APP)
+    port = free_port()
+    argv = [
+        *(sys.executable, "-m", "covet", "run", f"cli_sample_proxied:{attribute}"),
+        *("--port", str(port), "--server", server, "--log-level", "warning"),
+    ]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(REPO_ROOT)])}
+    ready = functools.partial(answers_http, path="/whoami")
+    with running_server(argv, port=port, env=env, log_path=tmp_path / "server.log", ready=ready):
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/whoami", headers=FORWARDED)
+        with urllib.request.urlopen(request, timeout=10) as response:
+            seen = json.loads(response.read())
+    if attribute == "app":
+        assert seen == {"client": "203.0.113.9", "url": "https://shop.example.org/whoami"}
+    else:
+        assert seen == {"client": "127.0.0.1", "url": f"http://127.0.0.1:{port}/whoami"}

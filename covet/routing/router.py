@@ -304,6 +304,26 @@ class Router(MethodShortcuts):
 
         return decorator
 
+    def add_api_route(
+        self,
+        path: str,
+        endpoint: Callable[..., Any],
+        *,
+        methods: Iterable[str] = ("GET",),
+        **options: Any,
+    ) -> None:
+        """Register ``endpoint`` as :meth:`route` would, without a decorator (FastAPI's name).
+
+        Takes :meth:`route`'s options.
+        """
+        self.route(path, methods=methods, **options)(endpoint)
+
+    def add_api_websocket_route(
+        self, path: str, endpoint: Callable[..., Any], **options: Any
+    ) -> None:
+        """Register a WebSocket ``endpoint`` without a decorator (options of :meth:`websocket`)."""
+        self.websocket(path, **options)(endpoint)
+
     def websocket(
         self,
         path: str,

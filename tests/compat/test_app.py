@@ -261,3 +261,40 @@ def test_function_middleware_reads_the_route_template_after_call_next() -> None:
     client = TestClient(app)
     assert client.get("/items/5").headers["x-route"] == "/items/{item_id}"
     assert client.get("/nowhere").headers["x-route"] == "unmatched"
+
+
+# -- routes added without a decorator (FastAPI's add_api_route) --------------------------------
+
+
+def test_add_api_route_and_add_api_websocket_route_register_like_the_decorators() -> None:
+    from covet import Router as APIRouter
+    from covet import WebSocket
+
+    async def read_item(item_id: int, q: str | None = None) -> dict[str, Any]:
+        return {"item_id": item_id, "q": q}
+
+    async def create_item(item: dict[str, Any]) -> dict[str, Any]:
+        return item
+
+    async def echo(websocket: WebSocket) -> None:
+        await websocket.accept()
+        await websocket.send_text(await websocket.receive_text())
+
+    router = APIRouter(prefix="/v1")
+    router.add_api_route("/items/{item_id}", read_item)
+    app = FastAPI()
+    app.add_api_route("/items", create_item, methods=["POST"], status_code=201, tags=["items"])
+    app.add_api_websocket_route("/ws", echo)
+    app.include_router(router)
+
+    with TestClient(app) as client:
+        assert client.get("/v1/items/3?q=x").json() == {"item_id": 3, "q": "x"}
+        assert client.get("/v1/items/x").status_code == 422
+        created = client.post("/items", json={"name": "a"})
+        assert (created.status_code, created.json()) == (201, {"name": "a"})
+        assert client.get("/items").status_code == 405
+        with client.websocket_connect("/ws") as ws:
+            ws.send_text("hi")
+            assert ws.receive_text() == "hi"
+        operation = client.get("/openapi.json").json()["paths"]["/items"]["post"]
+    assert operation["tags"] == ["items"]
