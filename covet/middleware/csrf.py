@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import importlib.util
 import secrets
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -11,6 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from covet._parsers.cookies import parse_cookie_header
+from covet._parsers.multipart import Field, MultipartStreamParser, multipart_boundary
 from covet._parsers.query import parse_query_string
 from covet.datastructures import first_header
 from covet.exceptions import ClientDisconnectError, ConfigurationError, HTTPException
@@ -18,7 +20,7 @@ from covet.limits import DEFAULT_LIMITS
 from covet.middleware._config import resolve_config
 from covet.middleware.errors import http_exception_response
 from covet.middleware.sessions import SessionMiddleware
-from covet.requests import HTTPConnection, read_body
+from covet.requests import HTTPConnection, body_chunk, check_declared_length, read_body
 from covet.responses.problem import ProblemResponse
 from covet.sessions._signing import (
     Signer,
@@ -34,6 +36,9 @@ SESSION_KEY = "_csrf"  # where the secret lives in request.session
 _SCOPE_KEY = "covet.csrf"
 _SAFE = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 _FORM = b"application/x-www-form-urlencoded"
+_MULTIPART = b"multipart/form-data"
+# Multipart forms are parsed with python-multipart (the ``multipart`` extra) when it is there.
+_READS_MULTIPART = importlib.util.find_spec("python_multipart") is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,8 +49,9 @@ class CSRFConfig:
         secret_keys: Keys (newest first, 32+ bytes) that sign the double-submit cookie used
             when no :class:`~covet.middleware.SessionMiddleware` runs; not needed with one.
         header_name: The request header carrying the token (JavaScript clients).
-        field_name: The urlencoded form field carrying the token (HTML forms). Multipart
-            forms must send the header instead.
+        field_name: The form field carrying the token (HTML forms): urlencoded, or multipart
+            when python-multipart (the ``multipart`` extra) is installed; read up to the
+            field, so put it before any file input.
         cookie_name: The double-submit cookie's name (``__Host-csrf`` when secure).
         secure: Mark the double-submit cookie ``Secure``.
         trusted_origins: Other origins (``https://app.example.org``) allowed to send unsafe
@@ -249,17 +255,23 @@ class CSRFMiddleware:
         if problem is not None:
             return problem, receive
         token = first_header(scope["headers"], self._header)
-        if token is None and _is_form(scope):
+        media_type = _media_type(scope)
+        if token is None and media_type == _FORM:
             body, receive = await _buffer(scope, receive)
             limit = getattr(scope.get("app"), "limits", DEFAULT_LIMITS).max_form_fields
             fields = parse_query_string(body, max_params=limit)
             token_text = next((v for k, v in fields if k == self.config.field_name), None)
+        elif token is None and media_type == _MULTIPART and _READS_MULTIPART:
+            token_text, receive = await _multipart_field(scope, receive, self.config.field_name)
         else:
             token_text = None if token is None else token.decode("latin-1")
         if token_text is None:
             where = f"the {self.config.header_name} header or the {self.config.field_name} field"
-            if _media_type(scope) == b"multipart/form-data":
-                where = f"the {self.config.header_name} header (multipart forms are not read)"
+            if media_type == _MULTIPART and not _READS_MULTIPART:
+                where = (
+                    f"the {self.config.header_name} header (multipart forms are read only with "
+                    "python-multipart: pip install 'covetpy[multipart]')"
+                )
             return f"The CSRF token is missing: send it in {where}.", receive
         if tokens.secret(create=False) is None:
             return (
@@ -307,8 +319,44 @@ def _media_type(scope: Scope) -> bytes:
     return content_type.split(b";", 1)[0].strip().lower()
 
 
-def _is_form(scope: Scope) -> bool:
-    return _media_type(scope) == _FORM
+async def _multipart_field(scope: Scope, receive: Receive, name: str) -> tuple[str | None, Receive]:
+    """The text field ``name`` of a multipart body, read only as far as that field.
+
+    The chunks read are replayed to the app, followed by the rest of the body straight from
+    ``receive``, so a file after the token streams as before. A body the parser refuses has
+    no token (the app would refuse it too); the size read is bounded by ``max_body_size``.
+    """
+    limits = getattr(scope.get("app"), "limits", DEFAULT_LIMITS)
+    check_declared_length(scope, limits.max_body_size)
+    content_type = (first_header(scope["headers"], b"content-type") or b"").decode("latin-1")
+    chunks: list[bytes] = []
+    received = 0
+    more = True
+    value: str | None = None
+    try:
+        parser = MultipartStreamParser(multipart_boundary(content_type), limits)
+        while more and value is None:
+            chunk, more = body_chunk(await receive(), received, limits.max_body_size)
+            received += len(chunk)
+            chunks.append(chunk)
+            for event in parser.feed(chunk):
+                if isinstance(event, Field) and event.name == name:
+                    value = event.value
+                    break
+    except HTTPException as exc:
+        if exc.status_code == 413:
+            raise
+        value = None
+    replay: Message | None = {"type": "http.request", "body": b"".join(chunks), "more_body": more}
+
+    async def replaying() -> Message:
+        nonlocal replay
+        if replay is None:
+            return await receive()
+        message, replay = replay, None
+        return message
+
+    return value, replaying
 
 
 async def _buffer(scope: Scope, receive: Receive) -> tuple[bytes, Receive]:

@@ -43,6 +43,11 @@ def make_app(with_session: bool, **options: Any) -> CovetPy:
         form = await request.form()
         return {"done": True, "amount": form.get("amount")}
 
+    @app.post("/upload")
+    async def upload(request: Request) -> dict[str, Any]:
+        form = await request.form()
+        return {"amount": form.get("amount"), "size": len(await form["f"].read())}
+
     @app.delete("/item")
     async def delete() -> dict[str, bool]:
         return {"deleted": True}
@@ -110,15 +115,87 @@ def test_bad_tokens_are_403_problems(
     assert reason in response.json()["detail"]
 
 
-def test_a_multipart_form_is_told_to_send_the_header(client: TestClient) -> None:
+BOUNDARY = "csrf-boundary-7f3a"
+MULTIPART = {"content-type": f"multipart/form-data; boundary={BOUNDARY}"}
+
+
+def multipart(*parts: tuple[str, str | bytes]) -> bytes:
+    """A multipart body with ``parts`` in this order; ``bytes`` values are file parts."""
+    out = b""
+    for name, value in parts:
+        out += f"--{BOUNDARY}\r\n".encode()
+        if isinstance(value, bytes):
+            out += f'Content-Disposition: form-data; name="{name}"; filename="a.bin"\r\n'.encode()
+            out += b"Content-Type: application/octet-stream\r\n\r\n" + value + b"\r\n"
+        else:
+            out += f'Content-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+    return out + f"--{BOUNDARY}--\r\n".encode()
+
+
+def test_a_multipart_token_field_passes_and_the_handler_reads_the_whole_form(
+    client: TestClient,
+) -> None:
     value = token(client)
-    response = client.post("/transfer", data={"csrf_token": value}, files={"f": b"x"})
+    data = b"\x00\xff" * 300_000  # a file of 600 kB after the token, streamed on to the app
+    body = multipart(("csrf_token", value), ("amount", "7"), ("f", data))
+    response = client.post("/upload", content=body, headers=MULTIPART)
+    assert response.json() == {"amount": "7", "size": len(data)}
+
+
+def test_a_multipart_token_after_a_file_is_found(client: TestClient) -> None:
+    value = token(client)
+    body = multipart(("f", b"abc"), ("amount", "2"), ("csrf_token", value))
+    response = client.post("/upload", content=body, headers=MULTIPART)
+    assert response.json() == {"amount": "2", "size": 3}
+
+
+def test_httpx_multipart_forms_pass_with_the_field(client: TestClient) -> None:
+    value = token(client)
+    response = client.post("/upload", data={"csrf_token": value, "amount": "3"}, files={"f": b"xy"})
+    assert response.json() == {"amount": "3", "size": 2}
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (multipart(("amount", "1"), ("f", b"x")), "missing"),
+        (multipart(("csrf_token", "A" * 86), ("f", b"x")), "invalid"),
+        (b"--not-the-boundary\r\ngarbage", "missing"),
+        (multipart(("f", b"x")).replace(f"--{BOUNDARY}--".encode(), b""), "missing"),
+    ],
+    ids=["no-field", "wrong-token", "garbage", "truncated"],
+)
+def test_bad_multipart_forms_are_403_problems(client: TestClient, body: bytes, reason: str) -> None:
+    token(client)
+    response = client.post("/upload", content=body, headers=MULTIPART)
     assert response.status_code == 403
-    assert "multipart forms are not read" in response.json()["detail"]
+    assert reason in response.json()["detail"]
+
+
+def test_a_multipart_body_over_the_limit_before_the_token_is_a_413() -> None:
+    app = make_app(True)
+    app.limits = Limits(max_body_size=10_000)
+    with TestClient(app, base_url=HTTPS, headers=ORIGIN) as client:
+        value = token(client)
+        body = multipart(("f", b"x" * 20_000), ("csrf_token", value))
+        response = client.post("/upload", content=body, headers=MULTIPART)
+    assert response.status_code == 413
+
+
+def test_without_python_multipart_a_multipart_form_is_told_to_send_the_header(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import covet.middleware.csrf as csrf_module
+
+    monkeypatch.setattr(csrf_module, "_READS_MULTIPART", False)
+    value = token(client)
+    response = client.post("/transfer", content=multipart(("csrf_token", value)), headers=MULTIPART)
+    assert response.status_code == 403
+    assert "covetpy[multipart]" in response.json()["detail"]
     with_header = client.post(
-        "/transfer", data={"amount": "3"}, files={"f": b"x"}, headers={"x-csrf-token": value}
+        "/upload", data={"amount": "3"}, files={"f": b"x"}, headers={"x-csrf-token": value}
     )
-    assert with_header.status_code != 403
+    assert with_header.json() == {"amount": "3", "size": 1}
 
 
 def test_no_secret_yet_is_a_403(client: TestClient) -> None:
