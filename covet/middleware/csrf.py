@@ -37,8 +37,14 @@ _SCOPE_KEY = "covet.csrf"
 _SAFE = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 _FORM = b"application/x-www-form-urlencoded"
 _MULTIPART = b"multipart/form-data"
-# Multipart forms are parsed with python-multipart (the ``multipart`` extra) when it is there.
-_READS_MULTIPART = importlib.util.find_spec("python_multipart") is not None
+
+
+def _python_multipart_installed() -> bool:
+    """Whether multipart forms can be searched for the token (the ``multipart`` extra)."""
+    try:
+        return importlib.util.find_spec("python_multipart") is not None
+    except ImportError:
+        return False
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +186,7 @@ class CSRFMiddleware:
         name = self.config.name
         attributes = "Path=/; SameSite=Lax" + ("; Secure" if self.config.secure else "")
         self._cookie_template = f"{name}={{}}; {attributes}"
+        self._reads_multipart = _python_multipart_installed()
 
     @asynccontextmanager
     async def lifespan(self, app: Any) -> AsyncIterator[None]:
@@ -261,13 +268,13 @@ class CSRFMiddleware:
             limit = getattr(scope.get("app"), "limits", DEFAULT_LIMITS).max_form_fields
             fields = parse_query_string(body, max_params=limit)
             token_text = next((v for k, v in fields if k == self.config.field_name), None)
-        elif token is None and media_type == _MULTIPART and _READS_MULTIPART:
+        elif token is None and media_type == _MULTIPART and self._reads_multipart:
             token_text, receive = await _multipart_field(scope, receive, self.config.field_name)
         else:
             token_text = None if token is None else token.decode("latin-1")
         if token_text is None:
             where = f"the {self.config.header_name} header or the {self.config.field_name} field"
-            if media_type == _MULTIPART and not _READS_MULTIPART:
+            if media_type == _MULTIPART and not self._reads_multipart:
                 where = (
                     f"the {self.config.header_name} header (multipart forms are read only with "
                     "python-multipart: pip install 'covetpy[multipart]')"

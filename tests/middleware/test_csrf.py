@@ -182,12 +182,18 @@ def test_a_multipart_body_over_the_limit_before_the_token_is_a_413() -> None:
     assert response.status_code == 413
 
 
+@pytest.mark.parametrize("with_session", [True, False], ids=["session", "cookie"])
 def test_without_python_multipart_a_multipart_form_is_told_to_send_the_header(
-    client: TestClient, monkeypatch: pytest.MonkeyPatch
+    with_session: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import covet.middleware.csrf as csrf_module
 
-    monkeypatch.setattr(csrf_module, "_READS_MULTIPART", False)
+    monkeypatch.setattr(csrf_module, "_python_multipart_installed", lambda: False)
+    with TestClient(make_app(with_session), base_url=HTTPS, headers=ORIGIN) as client:
+        refused_then_passed(client)
+
+
+def refused_then_passed(client: TestClient) -> None:
     value = token(client)
     response = client.post("/transfer", content=multipart(("csrf_token", value)), headers=MULTIPART)
     assert response.status_code == 403
