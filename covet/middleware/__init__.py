@@ -1,6 +1,7 @@
 """Pure ASGI middleware shipped with CovetPy."""
 
 from covet.middleware.accesslog import AccessLogMiddleware
+from covet.middleware.cors import CORSConfig, CORSMiddleware
 from covet.middleware.csrf import CSRFConfig, CSRFMiddleware, csrf_token
 from covet.middleware.errors import ErrorMiddleware, ExceptionHandlers
 from covet.middleware.functional import FunctionMiddleware
@@ -19,6 +20,8 @@ from covet.middleware.trusted_host import TrustedHostConfig, TrustedHostMiddlewa
 
 __all__ = [
     "AccessLogMiddleware",
+    "CORSConfig",
+    "CORSMiddleware",
     "CSRFConfig",
     "CSRFMiddleware",
     "ErrorMiddleware",

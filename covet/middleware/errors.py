@@ -27,6 +27,10 @@ from covet.validation import RequestValidationError
 
 logger = logging.getLogger("covet.error")
 
+#: Scope key: raw headers middleware want on this request's last-resort 500 (see
+#: :func:`add_error_headers`).
+ERROR_HEADERS = "covet.error_headers"
+
 ExceptionHandler = Callable[[Request, Any], Any]
 HandlerKey = type[BaseException] | int
 
@@ -132,6 +136,19 @@ def _jsonable(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 except ValueError:  # an input with no JSON form
                     item[key] = None
     return errors
+
+
+def add_error_headers(scope: Scope, headers: list[tuple[bytes, bytes]]) -> None:
+    """Have the last-resort 500 of this request carry ``headers`` too.
+
+    That 500 is sent by the outermost :class:`ErrorMiddleware`, outside every user
+    middleware, so a middleware adding headers in its ``send`` (CORS, security headers)
+    never sees it; it registers them here instead. ``headers`` is never changed (it may be
+    a middleware's precomputed list).
+    """
+    if headers:
+        existing = scope.get(ERROR_HEADERS)
+        scope[ERROR_HEADERS] = headers if existing is None else [*existing, *headers]
 
 
 def _instance(scope: Scope) -> str:
@@ -265,13 +282,17 @@ class ErrorMiddleware:
         if self.debug:
             extensions["exception"] = f"{type(exc).__name__}: {exc}"
             extensions["traceback"] = traceback.format_exception(exc)
-        return ProblemResponse(
+        response = ProblemResponse(
             500,
             detail,
             instance=_instance(scope),
             headers={request_id_header(scope).decode("ascii"): rid},
             extensions=extensions,
         )
+        extra = scope.get(ERROR_HEADERS)
+        if extra:
+            response.raw_headers.extend(extra)
+        return response
 
     async def _call_websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:

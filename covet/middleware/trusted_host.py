@@ -20,7 +20,7 @@ from covet.responses.base import RedirectResponse
 from covet.responses.problem import ProblemResponse
 from covet.types import ASGIApp, Receive, Scope, Send
 
-__all__ = ["TrustedHostConfig", "TrustedHostMiddleware", "parse_host"]
+__all__ = ["TrustedHostConfig", "TrustedHostMiddleware", "parse_host", "punycode_host"]
 
 # A DNS name of at most 253 characters, plus a bracketed IPv6 literal's extra and a port.
 _MAX_HOST_LENGTH = 300
@@ -63,6 +63,21 @@ def parse_host(value: str) -> tuple[str, int | None] | None:
     return (host, port) if port <= 65535 else None
 
 
+def punycode_host(text: str) -> str:
+    """``host[:port]`` with an internationalised name in punycode, as clients send it.
+
+    An ASCII ``text`` is returned as it is; a name IDNA cannot encode becomes ``"\x00"``,
+    which :func:`parse_host` refuses.
+    """
+    if text.isascii():
+        return text
+    name, colon, port_text = text.partition(":")
+    try:
+        return name.encode("idna").decode("ascii") + colon + port_text
+    except UnicodeError:
+        return "\x00"
+
+
 @dataclass(frozen=True, slots=True)
 class _Pattern:
     host: str  # the exact name, or the suffix (".example.org") of a wildcard
@@ -82,12 +97,7 @@ def _compile(pattern: str) -> _Pattern:
         )
     wildcard = pattern.startswith("*.")
     text = pattern[2:] if wildcard else pattern
-    if not text.isascii():
-        try:  # an internationalised name as the client will send it (punycode)
-            name, colon, port_text = text.partition(":")
-            text = name.encode("idna").decode("ascii") + colon + port_text
-        except UnicodeError:
-            text = "\x00"
+    text = punycode_host(text)
     parsed = parse_host(text)
     if parsed is None or "*" in text:
         raise ConfigurationError(
