@@ -261,25 +261,9 @@ class CSRFMiddleware:
         problem = self._origin_problem(scope)
         if problem is not None:
             return problem, receive
-        token = first_header(scope["headers"], self._header)
-        media_type = _media_type(scope)
-        if token is None and media_type == _FORM:
-            body, receive = await _buffer(scope, receive)
-            limit = getattr(scope.get("app"), "limits", DEFAULT_LIMITS).max_form_fields
-            fields = parse_query_string(body, max_params=limit)
-            token_text = next((v for k, v in fields if k == self.config.field_name), None)
-        elif token is None and media_type == _MULTIPART and self._reads_multipart:
-            token_text, receive = await _multipart_field(scope, receive, self.config.field_name)
-        else:
-            token_text = None if token is None else token.decode("latin-1")
+        token_text, receive = await self._token(scope, receive)
         if token_text is None:
-            where = f"the {self.config.header_name} header or the {self.config.field_name} field"
-            if media_type == _MULTIPART and not self._reads_multipart:
-                where = (
-                    f"the {self.config.header_name} header (multipart forms are read only with "
-                    "python-multipart: pip install 'covetpy[multipart]')"
-                )
-            return f"The CSRF token is missing: send it in {where}.", receive
+            return self._missing(scope), receive
         if tokens.secret(create=False) is None:
             return (
                 "There is no CSRF secret for this client: fetch a page with a token first.",
@@ -288,6 +272,30 @@ class CSRFMiddleware:
         if not tokens.matches(token_text):
             return "The CSRF token is invalid for this session.", receive
         return None, receive
+
+    async def _token(self, scope: Scope, receive: Receive) -> tuple[str | None, Receive]:
+        """The token from the header, else from the form field; the receive to use after."""
+        token = first_header(scope["headers"], self._header)
+        if token is not None:
+            return token.decode("latin-1"), receive
+        media_type = _media_type(scope)
+        if media_type == _FORM:
+            body, receive = await _buffer(scope, receive)
+            limit = getattr(scope.get("app"), "limits", DEFAULT_LIMITS).max_form_fields
+            fields = parse_query_string(body, max_params=limit)
+            return next((v for k, v in fields if k == self.config.field_name), None), receive
+        if media_type == _MULTIPART and self._reads_multipart:
+            return await _multipart_field(scope, receive, self.config.field_name)
+        return None, receive
+
+    def _missing(self, scope: Scope) -> str:
+        where = f"the {self.config.header_name} header or the {self.config.field_name} field"
+        if _media_type(scope) == _MULTIPART and not self._reads_multipart:
+            where = (
+                f"the {self.config.header_name} header (multipart forms are read only with "
+                "python-multipart: pip install 'covetpy[multipart]')"
+            )
+        return f"The CSRF token is missing: send it in {where}."
 
     def _origin_problem(self, scope: Scope) -> str | None:
         headers = scope["headers"]
@@ -354,29 +362,25 @@ async def _multipart_field(scope: Scope, receive: Receive, name: str) -> tuple[s
         if exc.status_code == 413:
             raise
         value = None
-    replay: Message | None = {"type": "http.request", "body": b"".join(chunks), "more_body": more}
-
-    async def replaying() -> Message:
-        nonlocal replay
-        if replay is None:
-            return await receive()
-        message, replay = replay, None
-        return message
-
-    return value, replaying
+    return value, _replaying(b"".join(chunks), more, receive)
 
 
 async def _buffer(scope: Scope, receive: Receive) -> tuple[bytes, Receive]:
     """Read the whole body (within the app's ``max_body_size``); a receive that replays it."""
     limit = getattr(scope.get("app"), "limits", DEFAULT_LIMITS).max_body_size
     body = await read_body(scope, receive, limit)
-    replayed = False
+    return body, _replaying(body, False, receive)
+
+
+def _replaying(body: bytes, more_body: bool, receive: Receive) -> Receive:
+    """A receive that first hands out ``body`` (read already), then reads from ``receive``."""
+    first: Message | None = {"type": "http.request", "body": body, "more_body": more_body}
 
     async def replay() -> Message:
-        nonlocal replayed
-        if replayed:
+        nonlocal first
+        if first is None:
             return await receive()
-        replayed = True
-        return {"type": "http.request", "body": body, "more_body": False}
+        message, first = first, None
+        return message
 
-    return body, replay
+    return replay
