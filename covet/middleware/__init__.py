@@ -14,6 +14,7 @@ from covet.middleware.request_id import (
     RequestIDMiddleware,
     current_request_id,
 )
+from covet.middleware.security_headers import SecurityHeadersConfig, SecurityHeadersMiddleware
 from covet.middleware.sessions import SessionConfig, SessionMiddleware
 from covet.middleware.timeout import TimeoutConfig, TimeoutMiddleware
 from covet.middleware.trusted_host import TrustedHostConfig, TrustedHostMiddleware
@@ -36,6 +37,8 @@ __all__ = [
     "RequestIDConfig",
     "RequestIDLogFilter",
     "RequestIDMiddleware",
+    "SecurityHeadersConfig",
+    "SecurityHeadersMiddleware",
     "SessionConfig",
     "SessionMiddleware",
     "TimeoutConfig",

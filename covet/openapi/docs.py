@@ -8,14 +8,37 @@ ports as it is. Unlike FastAPI's, the pages load the assets packaged with covet 
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import html
 import json
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 from covet.responses import HTMLResponse
 
 DEFAULT_ASSETS_URL = "/docs-assets"
+# The page's only inline script, the same on every page, so its content security policy
+# allows it by hash; what differs between pages is data, in a JSON script element.
+SWAGGER_BOOTSTRAP = (
+    'const config = JSON.parse(document.getElementById("swagger-ui-config").textContent);'
+    "if (config.oauth2RedirectPath) {"
+    "config.options.oauth2RedirectUrl = window.location.origin + config.oauth2RedirectPath;}"
+    "const ui = SwaggerUIBundle(config.options);"
+    "if (config.initOAuth) {ui.initOAuth(config.initOAuth);}"
+    "window.ui = ui;"
+)
+_SWAGGER_BOOTSTRAP_HASH = (
+    "'sha256-"
+    + base64.b64encode(hashlib.sha256(SWAGGER_BOOTSTRAP.encode()).digest()).decode()
+    + "'"
+)
+_SELF = "'self'"
+_GOOGLE_FONTS_CSS = "https://fonts.googleapis.com"
+_GOOGLE_FONTS_FILES = "https://fonts.gstatic.com"
+_HOST_SOURCE = re.compile(r"[A-Za-z0-9.-]+(?::[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](?::[0-9]{1,5})?")
 # FastAPI's defaults, so a ported page looks the same; the online validator stays off.
 SWAGGER_UI_DEFAULTS: Mapping[str, Any] = {
     "dom_id": "#swagger-ui",
@@ -50,15 +73,13 @@ def get_swagger_ui_html(
         init_oauth: Swagger UI's ``initOAuth`` settings (``{"clientId": ...}``).
         swagger_ui_parameters: Swagger UI configuration over :data:`SWAGGER_UI_DEFAULTS`.
     """
-    config: dict[str, Any] = {"url": openapi_url, **SWAGGER_UI_DEFAULTS, "validatorUrl": None}
-    config.update(swagger_ui_parameters or {})
-    lines = [f"  {key}: {_js(value)}," for key, value in config.items()]
+    options: dict[str, Any] = {"url": openapi_url, **SWAGGER_UI_DEFAULTS, "validatorUrl": None}
+    options.update(swagger_ui_parameters or {})
+    config: dict[str, Any] = {"options": options}
     if oauth2_redirect_url:
-        lines.append(f"  oauth2RedirectUrl: window.location.origin + {_js(oauth2_redirect_url)},")
-    script = "const ui = SwaggerUIBundle({\n" + "\n".join(lines) + "\n});\n"
+        config["oauth2RedirectPath"] = oauth2_redirect_url
     if init_oauth:
-        script += f"ui.initOAuth({_js(dict(init_oauth))});\n"
-    script += "window.ui = ui;\n"
+        config["initOAuth"] = dict(init_oauth)
     page = f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -69,13 +90,17 @@ def get_swagger_ui_html(
 {_favicon(swagger_favicon_url)}</head>
 <body>
 <div id="swagger-ui"></div>
+<script id="swagger-ui-config" type="application/json">{_js(config)}</script>
 <script src="{html.escape(swagger_js_url)}"></script>
-<script>
-{script}</script>
+<script>{SWAGGER_BOOTSTRAP}</script>
 </body>
 </html>
 """
-    return HTMLResponse(page)
+    policy = _policy(
+        script=[_source(swagger_js_url), _SWAGGER_BOOTSTRAP_HASH],
+        style=[_source(swagger_css_url), "'unsafe-inline'"],
+    )
+    return HTMLResponse(page, headers={"Content-Security-Policy": policy})
 
 
 def get_redoc_html(
@@ -112,7 +137,6 @@ def get_redoc_html(
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="img-src 'self' data: blob:">
 <title>{html.escape(title)}</title>
 {fonts}{_favicon(redoc_favicon_url)}<style>body {{ margin: 0; padding: 0; }}</style>
 </head>
@@ -122,11 +146,49 @@ def get_redoc_html(
 </body>
 </html>
 """
-    return HTMLResponse(page)
+    policy = _policy(
+        script=[_source(redoc_js_url)],
+        style=["'unsafe-inline'", *([_GOOGLE_FONTS_CSS] if with_google_fonts else [])],
+        font=[_GOOGLE_FONTS_FILES] if with_google_fonts else [],
+        worker=["blob:"],
+    )
+    return HTMLResponse(page, headers={"Content-Security-Policy": policy})
 
 
 def _favicon(url: str | None) -> str:
     return f'<link rel="shortcut icon" href="{html.escape(url)}">\n' if url else ""
+
+
+def _source(url: str) -> str:
+    """The CSP source that lets a page load ``url``: ``'self'``, or the URL's origin."""
+    parts = urlsplit(url)
+    if not parts.netloc:
+        return _SELF
+    if not _HOST_SOURCE.fullmatch(parts.netloc):
+        return "'none'"  # not expressible as a source: the browser will refuse the asset
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme else parts.netloc
+
+
+def _policy(
+    *, script: list[str], style: list[str], font: Sequence[str] = (), worker: Sequence[str] = ()
+) -> str:
+    # Scripts and styles only from where the page loads them; images from the app or inline
+    # (ReDoc's side-menu logo from its CDN is refused, so nothing leaves the machine); any
+    # fetch, because "Try it out" calls the servers the document names.
+    directives = [
+        "default-src 'none'",
+        f"script-src {' '.join(dict.fromkeys(script))}",
+        f"style-src {' '.join(dict.fromkeys(style))}",
+        "img-src 'self' data: blob:",
+        f"font-src {' '.join(dict.fromkeys([_SELF, 'data:', *font]))}",
+        "connect-src *",
+        "base-uri 'none'",
+        "form-action 'none'",
+        "frame-ancestors 'self'",
+    ]
+    if worker:
+        directives.append(f"worker-src {' '.join(worker)}")
+    return "; ".join(directives)
 
 
 def _js(value: Any) -> str:

@@ -10,7 +10,7 @@ import asyncio
 import math
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any, TypeVar, cast
-from urllib.parse import parse_qsl, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from covet._optional import require
 from covet.exceptions import ConfigurationError
@@ -342,7 +342,9 @@ def _split_url(url: str) -> tuple[str, dict[str, str]]:
                 f"takes {', '.join(QUERY_OPTIONS)}"
             )
         query[name] = value
-    return urlunsplit((scheme, parts.netloc, parts.path, "", "")), query
+    # Not urlunsplit: it writes "unix:/path" (no "//" for schemes it does not know), which
+    # redis-py 8.2 and later refuse.
+    return f"{scheme}://{parts.netloc}{parts.path}", query
 
 
 def _setting(url: str, name: str, given: float | None, query: str | None) -> float:

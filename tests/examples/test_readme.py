@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -10,6 +11,7 @@ from types import ModuleType
 import pytest
 
 from covet.testing import TestClient
+from tests.support.redis import delete_namespace, shared_redis_url, unique_prefix
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 BLOCKS = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
@@ -77,3 +79,42 @@ def test_typed_handler_example_documents_itself(shop: TestClient) -> None:
 def test_quick_start_example_greets(monkeypatch: pytest.MonkeyPatch) -> None:
     client = TestClient(run_block("async def greet_user", monkeypatch).app)
     assert client.get("/hello/Ann").json() == {"greeting": "Hello, Ann!"}
+
+
+@pytest.mark.parametrize("store_url", ["memory://", "redis"])
+def test_production_protection_example_guards_every_request(
+    store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    namespace = unique_prefix()
+    if store_url == "redis":
+        store_url = f"{shared_redis_url()}?namespace={namespace}"
+    monkeypatch.setenv("STORE_URL", store_url)
+    monkeypatch.setenv("SESSION_SECRET", secrets.token_urlsafe(32))
+    module = run_block("SecurityHeadersMiddleware", monkeypatch)
+    behind_the_balancer = {"client": ("127.0.0.1", 50000), "base_url": "https://shop.example.org"}
+    forwarded = {"X-Forwarded-For": f"198.51.100.{secrets.randbelow(250) + 1}"}
+
+    try:
+        with TestClient(module.app, **behind_the_balancer) as client:  # type: ignore[arg-type]
+            first = client.post("/login", headers=forwarded)
+            assert first.status_code == 200
+            assert first.headers["x-request-id"]
+            assert first.headers["strict-transport-security"].startswith("max-age=")
+            assert first.headers["x-frame-options"] == "DENY"
+            assert client.get("/me", headers=forwarded).json() == {"user": "ann"}
+            attempts = [client.post("/login", headers=forwarded).status_code for _ in range(5)]
+            assert attempts == [200, 200, 200, 200, 429]
+            cors = client.get(
+                "/me", headers={**forwarded, "Origin": "https://app.example.org"}
+            ).headers
+            assert cors["access-control-allow-origin"] == "https://app.example.org"
+            assert cors["access-control-allow-credentials"] == "true"
+
+        with TestClient(module.app, base_url="https://evil.example") as stranger:
+            refused = stranger.get("/me")
+            assert refused.status_code == 400
+            assert refused.headers["x-content-type-options"] == "nosniff"
+            assert refused.headers["x-request-id"]
+    finally:
+        if store_url.startswith("redis"):
+            delete_namespace(shared_redis_url(), namespace)

@@ -30,12 +30,13 @@ import pytest
 from websockets.sync.client import ClientConnection, connect
 
 from covet import CovetPy
+from covet.middleware import SecurityHeadersMiddleware
 from tests.support.optional import missing
 from tests.support.servers import answers_http, free_port, running_server
 
 pytestmark = pytest.mark.e2e
 
-APP = "tests.openapi.test_docs_browser:app"
+MODULE = "tests.openapi.test_docs_browser"
 BROWSER_TIMEOUT = 15.0  # start Chromium, load the page, render: well under the 30 s budget
 # Every host name but 127.0.0.1 fails to resolve, so nothing can leave the machine even if the
 # page or Chromium tried; requests the page makes are asserted on separately.
@@ -61,25 +62,33 @@ CHROMIUM_FLAGS = (
 
 # -- the application under test (uvicorn imports it from this module) ------------------------
 
-app = CovetPy(title="Browser Shop")
+
+def make_shop(*, secured: bool = False) -> CovetPy:
+    """The shop the pages document; ``secured`` adds the default security headers."""
+    shop = CovetPy(title="Browser Shop")
+    if secured:
+        # The default CSP allows no inline script or style: the docs pages send their own.
+        shop.add_middleware(SecurityHeadersMiddleware)
+
+    @shop.get("/items/{item_id:int}")
+    async def read_item(item_id: int) -> dict[str, int]:
+        """Read one item by its id."""
+        return {"id": item_id}
+
+    @shop.post("/items")
+    async def create_item(item: dict[str, Any]) -> dict[str, Any]:
+        """Create an item from a JSON body."""
+        return item
+
+    @shop.delete("/items/{item_id:int}")
+    async def delete_item(item_id: int) -> None:
+        """Delete an item."""
+
+    return shop
 
 
-@app.get("/items/{item_id:int}")
-async def read_item(item_id: int) -> dict[str, int]:
-    """Read one item by its id."""
-    return {"id": item_id}
-
-
-@app.post("/items")
-async def create_item(item: dict[str, Any]) -> dict[str, Any]:
-    """Create an item from a JSON body."""
-    return item
-
-
-@app.delete("/items/{item_id:int}")
-async def delete_item(item_id: int) -> None:
-    """Delete an item."""
-
+app = make_shop()
+secured_app = make_shop(secured=True)
 
 OPERATIONS = [
     ("DELETE", "/items/{item_id}", "Delete an item."),
@@ -176,11 +185,13 @@ def chromium() -> str:
     return path
 
 
-@pytest.fixture(scope="module")
-def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A uvicorn subprocess serving ``app``."""
+@pytest.fixture(scope="module", params=["app", "secured_app"], ids=["plain", "secured"])
+def base_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A uvicorn subprocess serving ``app``, or ``secured_app`` (with security headers)."""
     port = free_port()
-    argv = [sys.executable, "-m", "uvicorn", APP, "--port", str(port)]
+    argv = [sys.executable, "-m", "uvicorn", f"{MODULE}:{request.param}", "--port", str(port)]
     argv += ["--host", "127.0.0.1", "--log-level", "warning"]
     log = tmp_path_factory.mktemp("docs-server") / "server.log"
     with running_server(argv, port=port, log_path=log, ready=answers_http):

@@ -10,6 +10,7 @@ from covet import CovetPy, HTTPException
 from covet.openapi.docs import get_redoc_html, get_swagger_ui_html
 from covet.openapi.ui import asset_path, asset_response
 from covet.testing import TestClient
+from tests.support.docs_pages import swagger_options
 
 
 def make_app(**kwargs: Any) -> CovetPy:
@@ -43,8 +44,8 @@ def test_swagger_page_loads_its_stylesheet_and_turns_off_the_online_validator() 
     page = TestClient(make_app()).get("/docs").text
 
     assert '<link rel="stylesheet" href="/docs-assets/swagger-ui.css">' in page
-    assert 'url: "/openapi.json"' in page
-    assert "validatorUrl: null" in page
+    assert swagger_options(page)["url"] == "/openapi.json"
+    assert swagger_options(page)["validatorUrl"] is None
 
 
 def test_redoc_page_links_no_web_fonts() -> None:
@@ -148,7 +149,7 @@ def test_custom_urls_are_used_by_the_routes_and_the_pages() -> None:
     assert client.get("/docs").status_code == 404
     assert client.get("/redoc").status_code == 404
     swagger = client.get("/api/ui").text
-    assert 'url: "/api/schema.json"' in swagger
+    assert swagger_options(swagger)["url"] == "/api/schema.json"
     assert 'src="/static/docs/swagger-ui-bundle.js"' in swagger
     redoc = client.get("/api/reference").text
     assert 'spec-url="/api/schema.json"' in redoc
@@ -190,7 +191,8 @@ def test_title_and_urls_are_escaped() -> None:
 
     assert "<title>&lt;b&gt;Shop&lt;/b&gt; &amp; co</title>" in swagger
     assert '</script>"' not in swagger
-    assert 'url: "/o.json?a=1\\u0026b=\\u003c/script\\u003e"' in swagger
+    assert '"/o.json?a=1\\u0026b=\\u003c/script\\u003e"' in swagger
+    assert swagger_options(swagger)["url"] == "/o.json?a=1&b=</script>"
     assert 'href="/a&quot;b/swagger-ui.css"' in swagger
     assert 'spec-url="/o.json&quot;&gt;&lt;script&gt;"' in redoc
     assert "<title>&lt;b&gt;Shop&lt;/b&gt;</title>" in redoc
@@ -201,5 +203,5 @@ def test_pages_use_the_root_path_when_mounted_under_a_prefix() -> None:
 
     page = client.get("/docs").text
 
-    assert 'url: "/api/openapi.json"' in page
+    assert swagger_options(page)["url"] == "/api/openapi.json"
     assert 'src="/api/docs-assets/swagger-ui-bundle.js"' in page
