@@ -303,6 +303,15 @@ def inflater_for(coding: str, brotli: types.ModuleType | None) -> Inflater | Non
         return _ZlibInflater(gzip=True)
     if coding == "deflate":
         return _ZlibInflater(gzip=False)
-    if coding == BROTLI and brotli is not None:
+    if coding == BROTLI and brotli is not None and bounded_brotli(brotli):
         return _BrotliInflater(brotli)
     return None
+
+
+def bounded_brotli(brotli: types.ModuleType) -> bool:
+    """Whether ``brotli`` can inflate with bounded output (``output_buffer_limit``, 1.2+).
+
+    Older releases inflate a whole chunk at once, so a few kilobytes of a brotli bomb would
+    become gigabytes in memory: with them, brotli request bodies are not accepted (415).
+    """
+    return hasattr(brotli.Decompressor, "can_accept_more_data")

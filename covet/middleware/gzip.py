@@ -26,6 +26,7 @@ from covet.middleware._coding import (
     Encoder,
     Inflater,
     Negotiator,
+    bounded_brotli,
     brotli_encoder,
     gzip_encoder,
     inflater_for,
@@ -345,7 +346,11 @@ class GZipMiddleware:
         inflater = inflater_for(coding, self._brotli)
         if inflater is None:
             detail = f"Request bodies in Content-Encoding {coding!r} are not accepted."
-            accepted = _REQUEST_CODINGS if self._brotli else "gzip, deflate"
+            accepted = (
+                _REQUEST_CODINGS
+                if self._brotli is not None and bounded_brotli(self._brotli)
+                else "gzip, deflate"
+            )
             response = ProblemResponse(415, detail, headers={"Accept-Encoding": accepted})
             await response(scope, receive, send)
             return None

@@ -631,3 +631,24 @@ def test_each_streamed_chunk_is_decodable_before_the_next_exists(
         assert decode(response.read()) == b""  # the end of the stream adds no text
     finally:
         connection.close()
+
+
+def test_a_brotli_without_bounded_inflation_is_not_used_for_request_bodies(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    class OldDecompressor:  # brotli before 1.2: process() inflates a whole chunk at once
+        def process(self, data: bytes) -> bytes:
+            return brotli.decompress(data)
+
+    monkeypatch.setattr(brotli, "Decompressor", OldDecompressor)
+    client = TestClient(echo_app(decompress_requests=True))
+    bomb = brotli.compress(bytes(10 * 1024 * 1024))
+
+    refused = client.post("/echo", content=bomb, headers={"Content-Encoding": "br"})
+    gzipped = client.post(
+        "/echo", content=gzip.compress(PAYLOAD), headers={"Content-Encoding": "gzip"}
+    )
+
+    assert refused.status_code == 415
+    assert refused.headers["accept-encoding"] == "gzip, deflate"
+    assert gzipped.json()["size"] == len(PAYLOAD)
