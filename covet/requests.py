@@ -141,11 +141,16 @@ class HTTPConnection(Mapping[str, Any]):
         """The session :class:`~covet.middleware.SessionMiddleware` loaded for this request.
 
         Raises:
-            ConfigurationError: SessionMiddleware is not installed.
+            ConfigurationError: SessionMiddleware is not installed, or the route opted out
+                (``opt={"session": False}``).
         """
         try:
             session: Session = self.scope["session"]
         except KeyError:
+            if self.scope.get("covet.session_opted_out"):
+                raise ConfigurationError(
+                    "request.session: this route has no session (its opt says {'session': False})."
+                ) from None
             raise ConfigurationError(
                 "request.session needs SessionMiddleware: "
                 "app.add_middleware(SessionMiddleware, secret_keys=[...])."

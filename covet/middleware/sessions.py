@@ -30,6 +30,10 @@ from covet.types import ASGIApp, Message, Receive, Scope, Send
 logger = logging.getLogger("covet.sessions")
 
 DAY = 24 * 60 * 60
+#: The key of a route's ``opt`` mapping that keeps sessions out of it (``False``).
+OPT_KEY = "session"
+#: Set in the scope of a request whose route opted out, so ``request.session`` can say so.
+OPTED_OUT = "covet.session_opted_out"
 MAX_COOKIE_BYTES = 4096  # what every browser keeps of one cookie, name and attributes included
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _SAME_SITE = {"lax": "Lax", "strict": "Strict", "none": "None"}
@@ -184,11 +188,15 @@ class SessionMiddleware:
         self._name = self.config.name
         self._attributes = self._cookie_attributes()
         self._checked = self._problem is None
+        # Whether any route says opt={"session": False} (None: not looked yet). Without
+        # any, no request pays for finding its route.
+        self._opt_outs: bool | None = None
 
     @asynccontextmanager
     async def lifespan(self, app: Any) -> AsyncIterator[None]:
-        """Refuse a weak secret at start-up; open and close the store with the app."""
+        """Refuse a weak secret and bad route options at start-up; open and close the store."""
         self._check_secret(app)
+        self._opt_outs = self._find_opt_outs(app)
         if self.sessions is None:
             yield
             return
@@ -209,6 +217,30 @@ class SessionMiddleware:
         )
         self._checked = True
 
+    def _find_opt_outs(self, app: Any) -> bool:
+        found = False
+        for route in getattr(getattr(app, "router", None), "routes", ()):
+            opt = getattr(route, "opt", None)
+            if opt and OPT_KEY in opt:
+                if opt[OPT_KEY] is not False and opt[OPT_KEY] is not True:
+                    raise ConfigurationError(
+                        f"SessionMiddleware: opt['session'] of route {route.path!r} must be "
+                        f"True or False, not {opt[OPT_KEY]!r}."
+                    )
+                found = found or opt[OPT_KEY] is False
+        return found
+
+    def _opted_out(self, scope: Scope) -> bool:
+        app = scope.get("app")
+        if self._opt_outs is None:
+            self._opt_outs = self._find_opt_outs(app)
+        if not self._opt_outs:
+            return False
+        router = getattr(app, "router", None)
+        route = router.route_for(scope) if router is not None else None
+        opt = getattr(route, "opt", None)
+        return bool(opt) and opt.get(OPT_KEY, True) is False  # type: ignore[union-attr]
+
     # -- the request ----------------------------------------------------------------------
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -218,6 +250,10 @@ class SessionMiddleware:
             return
         if not self._checked:
             self._check_secret(scope.get("app"))
+        if self._opted_out(scope):
+            scope[OPTED_OUT] = True
+            await self.app(scope, receive, send)
+            return
         try:
             session, loaded = await self._load(self._cookie(scope))
         except StoreUnavailableError as exc:

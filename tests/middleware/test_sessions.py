@@ -354,6 +354,59 @@ def test_an_outage_while_writing_answers_503() -> None:
         assert client.post("/count").json() == {"n": 1}
 
 
+def opt_out_app(store: MemoryStore) -> CovetPy:
+    app = make_app(sessions=Sessions(store))
+
+    @app.get("/health", opt={"session": False})
+    async def health() -> str:
+        return "up"
+
+    @app.get("/peek", opt={"session": False})
+    async def peek(request: Request) -> Any:
+        return request.session.get("n")
+
+    return app
+
+
+def test_a_route_without_sessions_is_served_during_an_outage_and_leaves_the_cookie() -> None:
+    store = FlakyStore()
+    with TestClient(opt_out_app(store), base_url=HTTPS) as client:
+        client.post("/count")
+        cookie = client.cookies["__Host-session"]
+        store.down = True
+
+        health = client.get("/health")
+        assert client.get("/me").status_code == 503  # the routes that read it still need it
+
+        store.down = False
+        assert health.status_code == 200
+        assert health.json() == "up"
+        assert "set-cookie" not in health.headers
+        assert "vary" not in health.headers
+        assert client.cookies["__Host-session"] == cookie
+        assert client.get("/me").json()["data"] == {"n": 1}
+
+
+def test_reading_the_session_on_a_route_without_it_names_the_opt() -> None:
+    app = opt_out_app(MemoryStore())
+    with (
+        TestClient(app, base_url=HTTPS) as client,
+        pytest.raises(ConfigurationError, match=r"this route has no session"),
+    ):
+        client.get("/peek")
+
+
+def test_a_bad_session_opt_stops_start_up() -> None:
+    app = make_app()
+
+    @app.get("/x", opt={"session": "off"})
+    async def x() -> str:
+        return "x"
+
+    with pytest.raises(LifespanError, match=r"opt\['session'\] of route '/x'"), TestClient(app):
+        pass
+
+
 # -- configuration ---------------------------------------------------------------------------
 
 
