@@ -272,7 +272,9 @@ class Depends:
     With ``scope="app"`` the value is created once for the whole application (by the lifespan,
     before serving, for the providers routes use), shared by every request, and torn down at
     shutdown in reverse order of creation; such a dependency may only depend on other
-    app-scoped ones.
+    app-scoped ones. With ``scope="function"`` a generator dependency is torn down as soon as
+    the handler returns (or raises), before the response is sent, so what it does there (a
+    commit) can still fail the request; FastAPI spells it the same way.
 
     Without ``dependency`` (``commons: Annotated[CommonParams, Depends()]`` or
     ``commons: CommonParams = Depends()``) the parameter's annotation is the dependency:
@@ -281,17 +283,17 @@ class Depends:
     Attributes:
         dependency: The callable to run (``None``: the parameter's annotation).
         use_cache: Reuse the value when the same dependency is needed again in one request.
-        scope: ``"request"`` (default) or ``"app"``.
+        scope: ``"request"`` (default), ``"app"`` or ``"function"``.
     """
 
     dependency: Callable[..., Any] | None = None
     use_cache: bool = True
-    scope: Literal["request", "app"] = "request"
+    scope: Literal["request", "app", "function"] = "request"
 
     def __post_init__(self) -> None:
-        if self.scope not in ("request", "app"):
+        if self.scope not in ("request", "app", "function"):
             raise ConfigurationError(
-                f"Depends scope must be 'request' or 'app', not {self.scope!r}"
+                f"Depends scope must be 'request', 'app' or 'function', not {self.scope!r}"
             )
 
 

@@ -13,6 +13,7 @@ from covet.di.plan import (
     PlanContext,
     PlanEntry,
     Source,
+    teardown_before_response,
 )
 from covet.di.planner import plan_callable, plan_dependency, plan_handler
 from covet.di.resolution import SwallowedExceptionError
@@ -30,4 +31,5 @@ __all__ = [
     "plan_dependency",
     "plan_handler",
     "resolve",
+    "teardown_before_response",
 ]

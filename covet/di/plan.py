@@ -7,14 +7,17 @@ resolution (:mod:`covet.di.resolution`) only executes it.
 from __future__ import annotations
 
 import enum
+import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from covet._callables import CallKind
 
 if TYPE_CHECKING:
     from covet.di.binding import BoundParameter
+
+_C = TypeVar("_C", bound=Callable[..., Any])
 
 
 class Source(enum.StrEnum):
@@ -145,6 +148,28 @@ class Arguments:
         )
 
 
+_BEFORE_RESPONSE: weakref.WeakSet[Callable[..., Any]] = weakref.WeakSet()
+
+
+def teardown_before_response(call: _C) -> _C:
+    """Mark a generator dependency to be torn down before the response is sent.
+
+    As if every ``Depends(call)`` said ``scope="function"``: the code after its ``yield`` runs
+    when the handler returns (or raises), so an error raised there (a failed commit) is the
+    response the client gets. Returns ``call`` (usable as a decorator).
+    """
+    _BEFORE_RESPONSE.add(call)
+    return call
+
+
+def is_torn_down_before_response(call: Callable[..., Any]) -> bool:
+    """Whether :func:`teardown_before_response` marked ``call``."""
+    try:
+        return call in _BEFORE_RESPONSE
+    except TypeError:  # not weak-referenceable: never marked
+        return False
+
+
 @dataclass(eq=False, slots=True)
 class DependencyNode:
     """A dependency planned at start-up: what to call and how to get its arguments."""
@@ -154,6 +179,7 @@ class DependencyNode:
     use_cache: bool
     kind: CallKind
     app_scoped: bool = False
+    before_response: bool = False
     arguments: Arguments = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -202,6 +228,11 @@ class Plan:
         """Whether a dependency at any depth is a generator (torn down after the response)."""
         return any(node.kind.is_generator for node in self.dependencies())
 
+    @property
+    def tears_down_early(self) -> bool:
+        """Whether a generator dependency is torn down before the response (``"function"``)."""
+        return any(node.before_response and node.kind.is_generator for node in self.dependencies())
+
 
 __all__ = [
     "BOUND_SOURCES",
@@ -213,4 +244,6 @@ __all__ = [
     "PlanContext",
     "PlanEntry",
     "Source",
+    "is_torn_down_before_response",
+    "teardown_before_response",
 ]

@@ -28,6 +28,7 @@ from covet.di.plan import (
     PlanContext,
     PlanEntry,
     Source,
+    is_torn_down_before_response,
 )
 from covet.exceptions import ConfigurationError, MissingDependencyError
 from covet.params import REQUIRED, Depends, Param
@@ -319,7 +320,15 @@ def plan_dependency(
                     'other Depends(..., scope="app") providers '
                     f"({where(context, (*chain, call))})."
                 )
-    return DependencyNode(call, plan, depends.use_cache, call_kind(call), app_scoped=app_scoped)
+    before = depends.scope == "function" or is_torn_down_before_response(call)
+    return DependencyNode(
+        call,
+        plan,
+        depends.use_cache,
+        call_kind(call),
+        app_scoped=app_scoped,
+        before_response=before,
+    )
 
 
 def _annotated_dependency(

@@ -35,6 +35,7 @@ class Resolution:
         "_make",
         "cache",
         "connection",
+        "early",
         "receive",
         "response",
         "scope",
@@ -63,6 +64,8 @@ class Resolution:
         self.cache: dict[Callable[..., Any], Any] = {}
         self.stack = stack
         self.status = status
+        # Where dependencies torn down before the response register (set by the HTTP runner).
+        self.early: AsyncExitStack | None = None
 
     def get_response(self) -> Response:
         """The response parameter handlers and dependencies set headers, cookies or status on.
@@ -207,25 +210,28 @@ class Resolution:
             value = await run_in_threadpool(node.call, **kwargs)
         elif self.stack is None:  # pragma: no cover - plans with generators always get a stack
             raise RuntimeError("Generator dependencies need a teardown stack.")
-        elif kind is _ASYNC_GENERATOR:
-            manager = contextlib.asynccontextmanager(node.call)(**kwargs)
-            value = await manager.__aenter__()
-            self.stack.push_async_exit(_not_swallowing(node.call, manager.__aexit__))
         else:
-            value = await self._enter_sync(node.call, kwargs)
+            stack = self.early if node.before_response and self.early is not None else self.stack
+            if kind is _ASYNC_GENERATOR:
+                manager = contextlib.asynccontextmanager(node.call)(**kwargs)
+                value = await manager.__aenter__()
+                stack.push_async_exit(_not_swallowing(node.call, manager.__aexit__))
+            else:
+                value = await self._enter_sync(node.call, kwargs, stack)
         if node.use_cache:
             self.cache[node.call] = value
         return value
 
-    async def _enter_sync(self, call: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
-        assert self.stack is not None
+    async def _enter_sync(
+        self, call: Callable[..., Any], kwargs: dict[str, Any], stack: AsyncExitStack
+    ) -> Any:
         manager = contextlib.contextmanager(call)(**kwargs)
         value = await run_in_threadpool(manager.__enter__)
 
         async def leave(exc_type: Any, exc: Any, traceback: Any) -> bool | None:
             return await run_in_threadpool(manager.__exit__, exc_type, exc, traceback)
 
-        self.stack.push_async_exit(_not_swallowing(call, leave))
+        stack.push_async_exit(_not_swallowing(call, leave))
         return value
 
 

@@ -153,6 +153,7 @@ def compile_http(
     handler_arguments = Arguments.of(entries)
     side_effects = plan.effects
     needs_stack = plan.needs_teardown
+    tears_down_early = plan.tears_down_early
     simple = not side_effects and all(
         entry.parameter is None and entry.dependency is None for entry in entries
     )
@@ -160,6 +161,8 @@ def compile_http(
     async def run_planned(scope: Scope, receive: Receive, send: Send) -> None:
         stack = AsyncExitStack() if needs_stack else None
         resolution = Resolution(scope, receive, send, make_request, stack, status)
+        if tears_down_early:
+            resolution.early = AsyncExitStack()
         try:
             if simple:
                 # PERF: only path values, the request and background tasks: no awaits needed
@@ -241,7 +244,14 @@ async def _respond(
 ) -> None:
     # Side effects and the handler's arguments are resolved together, so one 422 lists the
     # parameter issues of every dependency and of the handler.
-    result = await call(**await resolution.arguments(plan, side_effects))
+    early = resolution.early
+    if early is None:
+        result = await call(**await resolution.arguments(plan, side_effects))
+    else:
+        # Dependencies with scope="function" are torn down here, before anything is sent:
+        # an error they raise (a failed commit) is the response.
+        async with early:
+            result = await call(**await resolution.arguments(plan, side_effects))
     scope, receive, send = resolution.scope, resolution.receive, resolution.send
     await send_result(result, status, scope, receive, send, serialize, resolution.response)
 
