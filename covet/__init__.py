@@ -14,7 +14,7 @@ from covet.exceptions import (
 )
 from covet.forms import FormData, UploadFile
 from covet.limits import Limits
-from covet.params import Body, Cookie, Depends, File, Form, Header, Path, Query
+from covet.params import Body, Cookie, Depends, File, Form, Header, Path, Query, Security
 from covet.requests import Request
 from covet.responses import (
     FileResponse,
@@ -68,6 +68,7 @@ __all__ = [
     "RouteConflictError",
     "Router",
     "Secret",
+    "Security",
     "Settings",
     "State",
     "StreamingResponse",

@@ -297,6 +297,52 @@ class Depends:
             )
 
 
+@dataclass(frozen=True, slots=True)
+class Security(Depends):
+    """Inject ``dependency`` as :class:`Depends` does, requiring OAuth2 ``scopes`` of it.
+
+    The scopes add to those of every ``Security`` above it in the dependency chain; a
+    :class:`SecurityScopes` parameter of the dependency (or of any dependency below it)
+    receives them all, and the OpenAPI document lists them in the operation's security
+    requirement of the scheme the chain ends in.
+
+    Attributes:
+        scopes: The scopes this use of the dependency requires.
+    """
+
+    scopes: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        Depends.__post_init__(self)
+        scopes: Any = self.scopes  # a list, as FastAPI's users write it
+        if isinstance(scopes, str) or not all(isinstance(scope, str) for scope in scopes or ()):
+            raise ConfigurationError(
+                f"Security scopes must be a list of strings, e.g. scopes=['items'], not {scopes!r}"
+            )
+        object.__setattr__(self, "scopes", tuple(scopes or ()))
+
+
+class SecurityScopes:
+    """The OAuth2 scopes required by the ``Security(..., scopes=)`` chain above a dependency.
+
+    Declare a parameter of this type in a dependency to receive them.
+
+    Attributes:
+        scopes: Every scope required, outermost ``Security`` first.
+        scope_str: The scopes separated by spaces, as a ``WWW-Authenticate`` header's
+            ``scope="..."`` takes them.
+    """
+
+    __slots__ = ("scope_str", "scopes")
+
+    def __init__(self, scopes: list[str] | None = None) -> None:
+        self.scopes: list[str] = list(scopes or ())
+        self.scope_str: str = " ".join(self.scopes)
+
+    def __repr__(self) -> str:
+        return f"SecurityScopes({self.scopes!r})"
+
+
 def Form(
     default: Any = REQUIRED,
     *,

@@ -48,6 +48,8 @@ class Source(enum.StrEnum):
     BACKGROUND = "background"
     RESPONSE = "response"
     DEPENDENCY = "dependency"
+    SECURITY_SCOPES = "security_scopes"
+    """A :class:`~covet.params.SecurityScopes` parameter: the scopes of the chain above."""
 
     @property
     def is_bound(self) -> bool:
@@ -114,8 +116,9 @@ class PathValue:
 class PlanEntry:
     """Where one parameter of a planned callable gets its value.
 
-    Exactly one of ``parameter`` (bound sources), ``dependency`` (``DEPENDENCY``) and
-    ``path_value`` (``PATH_VALIDATED``) is set, or none for the sources that need nothing.
+    Exactly one of ``parameter`` (bound sources), ``dependency`` (``DEPENDENCY``),
+    ``path_value`` (``PATH_VALIDATED``) and ``scopes`` (``SECURITY_SCOPES``) is set, or none
+    for the sources that need nothing.
     """
 
     name: str
@@ -123,6 +126,7 @@ class PlanEntry:
     parameter: BoundParameter | None = None
     dependency: DependencyNode | None = None
     path_value: PathValue | None = None
+    scopes: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,7 +176,13 @@ def is_torn_down_before_response(call: Callable[..., Any]) -> bool:
 
 @dataclass(eq=False, slots=True)
 class DependencyNode:
-    """A dependency planned at start-up: what to call and how to get its arguments."""
+    """A dependency planned at start-up: what to call and how to get its arguments.
+
+    ``scopes`` are the OAuth2 scopes the ``Security(..., scopes=)`` chain down to this
+    dependency requires (its own last). A request caches the value by ``cache_key``: the
+    callable, plus those scopes when there are any (as FastAPI does), so one dependency
+    reached with different scopes runs once for each.
+    """
 
     call: Callable[..., Any]
     plan: list[PlanEntry]
@@ -180,10 +190,13 @@ class DependencyNode:
     kind: CallKind
     app_scoped: bool = False
     before_response: bool = False
+    scopes: tuple[str, ...] = ()
     arguments: Arguments = field(init=False, repr=False)
+    cache_key: Any = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.arguments = Arguments.of(self.plan)
+        self.cache_key = (self.call, self.scopes) if self.scopes else self.call
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,7 +31,7 @@ from covet.di.plan import (
     is_torn_down_before_response,
 )
 from covet.exceptions import ConfigurationError, MissingDependencyError
-from covet.params import REQUIRED, Depends, Param
+from covet.params import REQUIRED, Depends, Param, Security, SecurityScopes
 from covet.requests import HTTPConnection, Request
 from covet.responses.base import Response
 from covet.settings import Settings
@@ -132,8 +132,12 @@ def plan_callable(
     func: Callable[..., Any],
     overrides: Overrides | None = None,
     chain: Chain = (),
+    scopes: tuple[str, ...] = (),
 ) -> list[PlanEntry]:
     """Decide, for each parameter of a handler (or of a dependency), where it comes from.
+
+    ``scopes`` are those the ``Security(..., scopes=)`` chain down to ``func`` requires: a
+    ``SecurityScopes`` parameter receives them, and the dependencies below inherit them.
 
     Raises:
         ConfigurationError: naming the callable and parameter when one cannot be bound, or
@@ -156,8 +160,10 @@ def plan_callable(
         if depends is not None and depends.dependency is None:
             depends = _annotated_dependency(depends, annotation, name, func, context, chain)
         if depends is not None:
-            node = plan_dependency(context, depends, overrides, chain)
+            node = plan_dependency(context, depends, overrides, chain, scopes)
             plan.append(PlanEntry(name, Source.DEPENDENCY, dependency=node))
+        elif annotation is SecurityScopes:
+            plan.append(PlanEntry(name, Source.SECURITY_SCOPES, scopes=scopes))
         elif _is_subclass(annotation, HTTPConnection):
             expected = WebSocket if is_websocket else Request
             if not issubclass(expected, annotation):
@@ -287,8 +293,11 @@ def plan_dependency(
     depends: Depends,
     overrides: Overrides | None = None,
     chain: Chain = (),
+    scopes: tuple[str, ...] = (),
 ) -> DependencyNode:
     """Plan one dependency and, recursively, its own dependencies.
+
+    ``scopes`` are those required above it; a :class:`~covet.params.Security` adds its own.
 
     Raises:
         ConfigurationError: on a cycle, naming every dependency in it; for a parameter that
@@ -309,7 +318,9 @@ def plan_dependency(
     # A Settings class reads the environment, never the request: Depends(AppSettings) calls
     # it with no arguments (its keyword-only options are not request parameters).
     settings = isinstance(call, type) and issubclass(call, Settings)
-    plan = [] if settings else plan_callable(context, call, overrides, (*chain, call))
+    if isinstance(depends, Security):
+        scopes = (*scopes, *(scope for scope in depends.scopes if scope not in scopes))
+    plan = [] if settings else plan_callable(context, call, overrides, (*chain, call), scopes)
     app_scoped = depends.scope == "app"
     if app_scoped:
         for entry in plan:
@@ -328,6 +339,7 @@ def plan_dependency(
         call_kind(call),
         app_scoped=app_scoped,
         before_response=before,
+        scopes=scopes,
     )
 
 

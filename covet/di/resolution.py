@@ -14,6 +14,7 @@ from covet.concurrency import run_in_threadpool
 from covet.di.binding import bind
 from covet.di.plan import Arguments, DependencyNode, PathValue, PlanEntry, Source
 from covet.exceptions import ConfigurationError, CovetError
+from covet.params import SecurityScopes
 from covet.requests import HTTPConnection, Request
 from covet.responses.base import Response
 from covet.types import Message, Receive, Scope, Send
@@ -25,6 +26,7 @@ _UNAVAILABLE: Any = object()
 # PERF: module globals, not ``Source.X`` attribute lookups, in the per-request code below.
 _PATH_CONVERTED, _PATH_VALIDATED = Source.PATH_CONVERTED, Source.PATH_VALIDATED
 _CONNECTION, _RESPONSE, _BACKGROUND = Source.CONNECTION, Source.RESPONSE, Source.BACKGROUND
+_SECURITY_SCOPES = Source.SECURITY_SCOPES
 _ASYNC, _SYNC, _ASYNC_GENERATOR = CallKind.ASYNC, CallKind.SYNC, CallKind.ASYNC_GENERATOR
 
 
@@ -61,7 +63,7 @@ class Resolution:
         self.connection: HTTPConnection | None = None
         self.tasks: BackgroundTasks | None = None
         self.response: Response | None = None
-        self.cache: dict[Callable[..., Any], Any] = {}
+        self.cache: dict[Any, Any] = {}
         self.stack = stack
         self.status = status
         # Where dependencies torn down before the response register (set by the HTTP runner).
@@ -108,6 +110,8 @@ class Resolution:
                 if self.tasks is None:
                     self.tasks = BackgroundTasks()
                 kwargs[entry.name] = self.tasks
+            elif source is _SECURITY_SCOPES:
+                kwargs[entry.name] = SecurityScopes(list(entry.scopes or ()))
         return kwargs
 
     async def arguments(
@@ -193,8 +197,8 @@ class Resolution:
             # App-scoped providers take no request data, so they cannot add issues; like any
             # dependency they are not called once the request is already refused.
             return _UNAVAILABLE if issues else await app_scope_of(self.scope).get(node)
-        if node.use_cache and node.call in self.cache:
-            return self.cache[node.call]
+        if node.use_cache and node.cache_key in self.cache:
+            return self.cache[node.cache_key]
         return await self._create(node, issues)
 
     async def _create(self, node: DependencyNode, issues: list[ValidationIssue]) -> Any:
@@ -219,7 +223,7 @@ class Resolution:
             else:
                 value = await self._enter_sync(node.call, kwargs, stack)
         if node.use_cache:
-            self.cache[node.call] = value
+            self.cache[node.cache_key] = value
         return value
 
     async def _enter_sync(

@@ -3,7 +3,9 @@
 A dependency (a function, a class or a callable object) contributes by exposing
 ``openapi_contribution()`` returning an :class:`OpenAPIContribution`; every operation whose
 plan uses it, at any depth, gets its security requirements and responses, and the document
-gets its security schemes. An API-key header dependency, say::
+gets its security schemes. A dependency reached through ``Security(..., scopes=[...])`` (at any
+depth above it) requires those scopes too: they are added to each of its requirements, as
+FastAPI lists them. An API-key header dependency, say::
 
     class APIKeyHeader:
         def __init__(self, name: str) -> None:
@@ -56,17 +58,19 @@ class ContributesToOpenAPI(Protocol):
 def contributions(plan: Plan) -> list[tuple[str, OpenAPIContribution]]:
     """``(dependency name, contribution)`` of every contributing dependency in ``plan``.
 
+    The scopes a dependency is reached with are added to its security requirements.
+
     Raises:
         ConfigurationError: ``openapi_contribution`` cannot be called without arguments or
             returns something else than an :class:`OpenAPIContribution`.
     """
     found = []
-    seen: set[int] = set()
+    seen: set[tuple[int, tuple[str, ...]]] = set()
     for node in plan.dependencies():
         hook = getattr(node.call, "openapi_contribution", None)
-        if hook is None or id(node.call) in seen:
+        if hook is None or (id(node.call), node.scopes) in seen:
             continue
-        seen.add(id(node.call))
+        seen.add((id(node.call), node.scopes))
         name = callable_name(node.call)
         try:
             contribution = hook()
@@ -80,8 +84,21 @@ def contributions(plan: Plan) -> list[tuple[str, OpenAPIContribution]]:
                 f"openapi_contribution of dependency {name} returned {contribution!r}, not an "
                 "OpenAPIContribution."
             )
+        if node.scopes:
+            contribution = _with_scopes(contribution, node.scopes)
         found.append((name, contribution))
     return found
+
+
+def _with_scopes(contribution: OpenAPIContribution, scopes: Sequence[str]) -> OpenAPIContribution:
+    security = [
+        {
+            name: [*declared, *(scope for scope in scopes if scope not in declared)]
+            for name, declared in requirement.items()
+        }
+        for requirement in contribution.security
+    ]
+    return OpenAPIContribution(contribution.security_schemes, security, contribution.responses)
 
 
 class SecuritySchemes:

@@ -1,0 +1,49 @@
+"""Authentication and authorization: security schemes as dependencies, documented in OpenAPI.
+
+The schemes (``OAuth2PasswordBearer``, ``HTTPBearer``, ``HTTPBasic``, ``APIKeyHeader``...)
+have FastAPI's names and behaviour, so ``from fastapi.security import ...`` ports by changing
+the import. They need only the standard library; the parts built on third-party libraries
+(password hashing, JWT) need the ``auth`` extra and say so when they are constructed.
+"""
+
+from covet.params import Security, SecurityScopes
+from covet.security.api_key import APIKeyBase, APIKeyCookie, APIKeyHeader, APIKeyQuery
+from covet.security.base import SecurityBase
+from covet.security.http import (
+    HTTPAuthorizationCredentials,
+    HTTPBase,
+    HTTPBasic,
+    HTTPBasicCredentials,
+    HTTPBearer,
+)
+from covet.security.oauth2 import (
+    OAuth2,
+    OAuth2AuthorizationCodeBearer,
+    OAuth2PasswordBearer,
+    OAuth2PasswordRequestForm,
+    OAuth2PasswordRequestFormStrict,
+    OpenIdConnect,
+)
+from covet.security.passwords import PasswordHasher
+
+__all__ = [
+    "APIKeyBase",
+    "APIKeyCookie",
+    "APIKeyHeader",
+    "APIKeyQuery",
+    "HTTPAuthorizationCredentials",
+    "HTTPBase",
+    "HTTPBasic",
+    "HTTPBasicCredentials",
+    "HTTPBearer",
+    "OAuth2",
+    "OAuth2AuthorizationCodeBearer",
+    "OAuth2PasswordBearer",
+    "OAuth2PasswordRequestForm",
+    "OAuth2PasswordRequestFormStrict",
+    "OpenIdConnect",
+    "PasswordHasher",
+    "Security",
+    "SecurityBase",
+    "SecurityScopes",
+]
