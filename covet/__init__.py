@@ -17,13 +17,16 @@ from covet.limits import Limits
 from covet.params import Body, Cookie, Depends, File, Form, Header, Path, Query, Security
 from covet.requests import Request
 from covet.responses import (
+    EventSourceResponse,
     FileResponse,
     HTMLResponse,
+    JSONLinesResponse,
     JSONResponse,
     PlainTextResponse,
     ProblemResponse,
     RedirectResponse,
     Response,
+    ServerSentEvent,
     StreamingResponse,
 )
 from covet.routing import Controller, Router
@@ -44,6 +47,7 @@ __all__ = [
     "CovetError",
     "CovetPy",
     "Depends",
+    "EventSourceResponse",
     "File",
     "FileResponse",
     "Form",
@@ -52,6 +56,7 @@ __all__ = [
     "HTTPException",
     "Header",
     "Headers",
+    "JSONLinesResponse",
     "JSONResponse",
     "Limits",
     "MissingDependencyError",
@@ -69,6 +74,7 @@ __all__ = [
     "Router",
     "Secret",
     "Security",
+    "ServerSentEvent",
     "Settings",
     "State",
     "StreamingResponse",

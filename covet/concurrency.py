@@ -8,7 +8,7 @@ import functools
 import threading
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from covet.exceptions import ConfigurationError
 
@@ -72,10 +72,34 @@ def _next(iterator: Iterator[_T]) -> _T:
 
 
 async def iterate_in_threadpool(iterable: Iterable[_T]) -> AsyncIterator[_T]:
-    """Iterate a blocking iterable from async code, one ``next()`` per worker call."""
+    """Iterate a blocking iterable from async code, one ``next()`` per worker call.
+
+    Closing (or cancelling) the async iterator closes a generator, in a worker thread, so
+    its ``finally`` runs; a ``next()`` still running there is let finish first (a running
+    generator cannot be closed).
+    """
     iterator = iter(iterable)
-    while True:
-        try:
-            yield await run_in_threadpool(_next, iterator)
-        except _StopIterationError:
-            break
+    pending: asyncio.Future[_T] | None = None
+    try:
+        while True:
+            pending = asyncio.ensure_future(run_in_threadpool(_next, iterator))
+            try:
+                # Shielded: a cancelled wait must not leave the generator half-closed.
+                item = await asyncio.shield(pending)
+            except _StopIterationError:
+                return
+            pending = None
+            yield item
+    finally:
+        close = getattr(iterator, "close", None)
+        if close is not None:
+            if pending is None or pending.done():
+                await run_in_threadpool(close)
+            else:
+                pending.add_done_callback(functools.partial(_close_when_done, close=close))
+
+
+def _close_when_done(future: asyncio.Future[Any], close: Callable[[], object]) -> None:
+    if not future.cancelled():
+        future.exception()  # retrieved: the iterator was abandoned, its error is moot
+    _get_executor().submit(close)

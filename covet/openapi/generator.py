@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from covet._callables import call_kind
 from covet.di.binding import BoundParameter
 from covet.di.plan import Plan, PlanEntry
 from covet.di.planner import plan_handler
@@ -18,6 +19,8 @@ from covet.openapi.schema import REF_PREFIX, Schema, SchemaRegistry, json_value
 from covet.params import REQUIRED
 from covet.requests import HTTPConnection
 from covet.responses.base import Response, has_no_content
+from covet.responses.sse import EventSourceResponse
+from covet.responses.streaming import JSONLinesResponse
 from covet.routing.convertors import (
     Convertor,
     FloatConvertor,
@@ -27,6 +30,7 @@ from covet.routing.convertors import (
 from covet.routing.endpoint import plan_context
 from covet.routing.response_model import return_annotation
 from covet.routing.routes import Route
+from covet.routing.streams import stream_item_model, stream_response_class
 
 _PARAM = re.compile(r"\{(\w+)(?::[^}]*)?\}")
 _ISSUE: Schema = {
@@ -395,7 +399,10 @@ class _Builder:
         description = route.options.get("response_description") or "Successful Response"
         success: dict[str, Any] = {"description": description}
         media = response_class.media_type if response_class is not None else "application/json"
-        if media is not None and not has_no_content(status):
+        if call_kind(route.endpoint).is_generator:
+            if not has_no_content(status):
+                success["content"] = self._stream_content(route)
+        elif media is not None and not has_no_content(status):
             if _is_json(media):
                 schema = self._response_schema(route)
                 if schema is not None:
@@ -420,6 +427,36 @@ class _Builder:
         if isinstance(model, type) and issubclass(model, Response | HTTPConnection):
             return None
         return self.registry.schema(model)
+
+    def _stream_content(self, route: Route) -> dict[str, Any]:
+        """A generator handler's stream, described by its items' schema.
+
+        OpenAPI 3.2 has ``itemSchema`` for sequential media types; 3.1 has only ``schema``,
+        so JSON Lines documents the schema of one line and an event stream the schema of one
+        event, its ``data`` JSON text of the item schema (``contentSchema``), as 3.2's
+        special considerations for server-sent events describe it.
+        """
+        response_class = stream_response_class(route)
+        media = response_class.media_type or "application/octet-stream"
+        if not issubclass(response_class, EventSourceResponse | JSONLinesResponse):
+            return {media: {"schema": {"type": "string"}}}
+        model = stream_item_model(route)
+        item = self.registry.schema(model) if model is not None else None
+        if issubclass(response_class, JSONLinesResponse):
+            return {media: {"schema": item if item is not None else {}}}
+        data: Schema = {"type": "string", "contentMediaType": "application/json"}
+        if item is not None:
+            data["contentSchema"] = item
+        event: Schema = {
+            "type": "object",
+            "properties": {
+                "data": data,
+                "event": {"type": "string"},
+                "id": {"type": "string"},
+                "retry": {"type": "integer", "minimum": 0},
+            },
+        }
+        return {media: {"schema": event}}
 
     def _extra_response(self, current: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
         # Merged into what the route documents itself, as FastAPI does: another media type

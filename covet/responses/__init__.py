@@ -1,4 +1,4 @@
-"""Response classes: in-memory, streaming and file responses."""
+"""Response classes: in-memory, streaming (JSON Lines, server-sent events) and file responses."""
 
 from covet.responses.base import (
     HTMLResponse,
@@ -9,15 +9,19 @@ from covet.responses.base import (
 )
 from covet.responses.file import FileResponse
 from covet.responses.problem import ProblemResponse
-from covet.responses.streaming import StreamingResponse
+from covet.responses.sse import EventSourceResponse, ServerSentEvent
+from covet.responses.streaming import JSONLinesResponse, StreamingResponse
 
 __all__ = [
+    "EventSourceResponse",
     "FileResponse",
     "HTMLResponse",
+    "JSONLinesResponse",
     "JSONResponse",
     "PlainTextResponse",
     "ProblemResponse",
     "RedirectResponse",
     "Response",
+    "ServerSentEvent",
     "StreamingResponse",
 ]

@@ -1,17 +1,39 @@
-"""A response whose body is produced by an iterator while it is sent."""
+"""Responses whose body is produced by an iterator while it is sent."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterable, Iterable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Iterable, Mapping
+from contextlib import aclosing
 from typing import Any
 
+from covet import _json
 from covet.background import BackgroundTask
 from covet.concurrency import iterate_in_threadpool
 from covet.responses.base import Response, has_no_content
 from covet.types import Receive, Scope, Send
 
 ContentStream = AsyncIterable[str | bytes] | Iterable[str | bytes]
+ItemStream = AsyncIterable[Any] | Iterable[Any]
+"""The items of a stream that encodes them (JSON Lines, server-sent events)."""
+
+
+def iterate(content: ItemStream) -> AsyncIterator[Any]:
+    """An async iterator over ``content``; a sync one is iterated in the thread pool."""
+    if isinstance(content, AsyncIterable):
+        return aiter(content)
+    return iterate_in_threadpool(content)
+
+
+async def close_iterator(iterator: Any) -> None:
+    """Close a generator (or any iterator with ``aclose``/``close``) so its ``finally`` runs."""
+    aclose = getattr(iterator, "aclose", None)
+    if aclose is not None:
+        await aclose()
+        return
+    close = getattr(iterator, "close", None)
+    if close is not None:
+        close()
 
 
 class StreamingResponse(Response):
@@ -25,32 +47,39 @@ class StreamingResponse(Response):
 
     def __init__(
         self,
-        content: ContentStream,
+        content: ContentStream | ItemStream,
         status_code: int = 200,
         headers: Mapping[str, str] | None = None,
         media_type: str | None = None,
         background: BackgroundTask | None = None,
     ) -> None:
-        self.content = content
+        self.content: ItemStream = content
         super().__init__(None, status_code, headers, media_type, background)
 
     def render(self, content: Any) -> bytes:
         """Streaming responses have no up-front body."""
         return b""
 
-    async def _chunks(self) -> AsyncIterable[bytes]:
-        content = self.content
-        iterator = content if isinstance(content, AsyncIterable) else iterate_in_threadpool(content)
-        async for chunk in iterator:
-            yield chunk if isinstance(chunk, bytes) else chunk.encode(self.charset)
+    async def _chunks(self) -> AsyncGenerator[bytes, None]:
+        iterator = iterate(self.content)
+        try:
+            async for chunk in iterator:
+                yield chunk if isinstance(chunk, bytes) else chunk.encode(self.charset)
+        finally:
+            await close_iterator(iterator)
 
     async def _stream(self, scope: Scope, send: Send) -> None:
         await send(
             {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
         )
         if scope.get("method") != "HEAD" and not has_no_content(self.status_code):
-            async for chunk in self._chunks():
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            # Closed however the loop ends (a disconnect cancels it inside send()), so the
+            # content's generator is closed now, not whenever it is garbage collected.
+            async with aclosing(self._chunks()) as chunks:
+                async for chunk in chunks:
+                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        else:
+            await close_iterator(self.content)
         await send({"type": "http.response.body", "body": b""})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -72,6 +101,25 @@ class StreamingResponse(Response):
             return  # the client disconnected: skip background work tied to this response
         if self.background is not None:
             await self.background()
+
+
+class JSONLinesResponse(StreamingResponse):
+    """Stream JSON Lines (``application/jsonl``): each item as one compact JSON document.
+
+    Items are encoded as :class:`JSONResponse` encodes a body (dataclasses, pydantic and
+    msgspec models too); compact JSON escapes line breaks inside strings, so every item
+    is exactly one line.
+    """
+
+    media_type = "application/jsonl"
+
+    async def _chunks(self) -> AsyncGenerator[bytes, None]:
+        iterator = iterate(self.content)
+        try:
+            async for item in iterator:
+                yield _json.dumps(item) + b"\n"
+        finally:
+            await close_iterator(iterator)
 
 
 async def _wait_for_disconnect(receive: Receive) -> None:

@@ -12,7 +12,7 @@ from contextlib import AsyncExitStack
 from typing import Any
 from weakref import WeakKeyDictionary, WeakSet
 
-from covet._callables import is_async_callable
+from covet._callables import call_kind, is_async_callable
 from covet.concurrency import run_in_threadpool
 from covet.di.plan import (
     Arguments,
@@ -35,6 +35,7 @@ from covet.routing.query_params import compile_query, takes_only_query
 from covet.routing.response_model import plan_response
 from covet.routing.results import Serializer, response_messages, send_result, with_response_class
 from covet.routing.routes import BaseRoute, Route, WebSocketRoute
+from covet.routing.streams import stream_call
 from covet.types import ASGIApp, Message, Receive, Scope, Send
 from covet.websockets import WebSocket
 
@@ -76,10 +77,15 @@ def compile_http(
         limits = limits.replace(max_body_size=route.max_body_size)
     handler = route.endpoint
     plan = plan_route(route, overrides, dependencies)
-    call = handler if is_async_callable(handler) else _threaded(handler)
-    serialize = with_response_class(
-        plan_response(route), route.options.get("response_class"), route.status_code
-    )
+    serialize: Serializer | None = None
+    call: Callable[..., Awaitable[Any]]
+    if call_kind(handler).is_generator:
+        call = stream_call(route)  # returns the response streaming what the handler yields
+    else:
+        call = handler if is_async_callable(handler) else _threaded(handler)
+        serialize = with_response_class(
+            plan_response(route), route.options.get("response_class"), route.status_code
+        )
     status = route.status_code or 200
     entries = plan.entries
     sources = {entry.source for entry in entries}

@@ -22,11 +22,12 @@ from covet.validation.serialization import DEFAULT_DUMP, DumpOptions
 _NO_MODEL: Any = object()
 
 
-def plan_response(route: BaseRoute) -> Callable[[Any], Any] | None:
+def plan_response(route: BaseRoute, model: Any = _NO_MODEL) -> Callable[[Any], Any] | None:
     """The serialiser that filters a handler's result through its response model, if any.
 
-    The model is ``response_model=`` on the route (``None`` opts out) or else the handler's
-    return annotation. Only annotations containing models (dataclasses, TypedDicts, pydantic,
+    The model is ``model`` when given (a generator handler's item type), else
+    ``response_model=`` on the route (``None`` opts out) or else the handler's return
+    annotation. Only annotations containing models (dataclasses, TypedDicts, pydantic,
     msgspec) get a serialiser: that is where fields not in the model must not leak. Plain
     ``dict``/``list``/scalar annotations keep the fast path untouched, but must still be
     something the JSON layer can send. Response classes in a top-level union
@@ -36,7 +37,8 @@ def plan_response(route: BaseRoute) -> Callable[[Any], Any] | None:
         ConfigurationError: the annotation cannot be resolved or serialised.
     """
     options = dump_options(route)
-    model = route.options.get("response_model", _NO_MODEL)
+    if model is _NO_MODEL:
+        model = route.options.get("response_model", _NO_MODEL)
     if model is _NO_MODEL:
         model = return_annotation(route)
     model = _without_responses(model)
