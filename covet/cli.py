@@ -122,27 +122,41 @@ def _warn(message: str) -> None:
 # -- loading the application ----------------------------------------------------------------
 
 
-def load_app(import_string: str) -> Any:
-    """Import ``module:attribute`` and return the ASGI application it names.
+def load_object(import_string: str) -> tuple[types.ModuleType, Any]:
+    """Import ``module:attribute`` and return the module and the (dotted) attribute.
 
-    The attribute may be dotted (``module:container.app``). The current directory is not
-    added to ``sys.path`` here; the commands do that before calling this.
+    Commands of subsystems (``covet db``) use it to find what an import string names; the
+    current directory is made importable first, as for every command.
 
     Raises:
         AppLoadError: The string is malformed, the module does not exist or failed to import
-            with an ImportError, the attribute is missing, or it is not callable.
+            with an ImportError, or the attribute is missing.
     """
+    _add_cwd_to_path()
     module_name, attribute = _split_import_string(import_string)
     module = _import_module(module_name)
-    app: Any = module
+    found: Any = module
     for part in attribute.split("."):
         try:
-            app = getattr(app, part)
+            found = getattr(found, part)
         except AttributeError:
             raise AppLoadError(
                 f"Module {module_name!r} has no attribute {attribute!r} "
                 f"(import string {import_string!r})."
             ) from None
+    return module, found
+
+
+def load_app(import_string: str) -> Any:
+    """Import ``module:attribute`` and return the ASGI application it names.
+
+    The attribute may be dotted (``module:container.app``).
+
+    Raises:
+        AppLoadError: The string is malformed, the module does not exist or failed to import
+            with an ImportError, the attribute is missing, or it is not callable.
+    """
+    _module, app = load_object(import_string)
     if not callable(app):
         raise AppLoadError(
             f"{import_string!r} is not an ASGI application: it is a {type(app).__name__}, "
