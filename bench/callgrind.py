@@ -73,14 +73,21 @@ def counted(work: Callable[[], None]) -> None:
     _libc.qsort(_PAIR, 2, ctypes.sizeof(ctypes.c_int), callback)
 
 
-def child(framework: str, scenarios: list[Scenario], counts: tuple[int, int], warmup: int) -> int:
-    """Under callgrind: check, warm up, then count N1 and N2 requests of each scenario.
+def child(
+    names: list[str],
+    scenarios: list[Scenario],
+    counts: tuple[int, int],
+    warmup: int,
+    load: inprocess.Loader = inprocess.framework_app,
+) -> int:
+    """Under callgrind: check, warm up, then count N1 and N2 requests of each case.
 
-    Prints the scenario names in the order their two dumps were written, as one JSON line.
+    ``names`` are frameworks (or what ``load`` takes). Prints the ``[name, scenario]`` pairs
+    in the order their two dumps were written, as one JSON line.
     """
     loop = inprocess.new_loop("uvloop")
     asyncio.set_event_loop(loop)
-    cases, lifespans, errors = inprocess.prepare(loop, [framework], scenarios)
+    cases, lifespans, errors = inprocess.prepare(loop, names, scenarios, load)
     for error in errors:
         print(f"ERROR {error}", file=sys.stderr)
     for case in cases:
@@ -96,7 +103,7 @@ def child(framework: str, scenarios: list[Scenario], counts: tuple[int, int], wa
             counted(work)
     for lifespan in lifespans:
         loop.run_until_complete(lifespan.shutdown())
-    print(json.dumps([case.scenario.name for case in cases]))
+    print(json.dumps([[case.framework, case.scenario.name] for case in cases]))
     return 1 if errors else 0
 
 
@@ -125,11 +132,27 @@ def run_inprocess(
     framework: str, scenarios: list[Scenario], args: argparse.Namespace, workdir: Path
 ) -> tuple[dict[str, float], list[str]]:
     """Run one framework's child under callgrind; return instructions per request by scenario."""
-    prefix = workdir / f"inproc-{framework}"
+    found, problems = count_child(__file__, framework, [framework], scenarios, args, workdir)
+    return {scenario: value for (_, scenario), value in found.items()}, problems
+
+
+def count_child(
+    script: str,
+    label: str,
+    names: list[str],
+    scenarios: list[Scenario],
+    args: argparse.Namespace,
+    workdir: Path,
+) -> tuple[dict[tuple[str, str], float], list[str]]:
+    """Run ``script --child names`` under callgrind; return instructions per request.
+
+    The result maps ``(name, scenario)`` to the count; ``label`` names the profiles.
+    """
+    prefix = workdir / f"inproc-{label}"
     command = [
         "valgrind", "--tool=callgrind", "--collect-atstart=no",
         f"--toggle-collect={TOGGLE}", f"--dump-after={TOGGLE}",
-        f"--callgrind-out-file={prefix}", sys.executable, __file__, "--child", framework,
+        f"--callgrind-out-file={prefix}", sys.executable, script, "--child", ",".join(names),
         "--scenarios", ",".join(s.name for s in scenarios),
         "--counts", f"{args.counts[0]},{args.counts[1]}", "--warmup", str(args.warmup),
     ]  # fmt: skip
@@ -137,15 +160,15 @@ def run_inprocess(
     done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=_meta.BENCH_DIR)
     problems = [line for line in done.stderr.splitlines() if line.startswith("ERROR ")]
     if done.returncode not in (0, 1) or not done.stdout.strip():
-        failure = f"{framework}: child failed ({done.returncode}): {done.stderr[-1500:]}"
+        failure = f"{label}: child failed ({done.returncode}): {done.stderr[-1500:]}"
         return {}, [*problems, failure]
-    names = json.loads(done.stdout.strip().splitlines()[-1])
+    pairs = json.loads(done.stdout.strip().splitlines()[-1])
     totals = dump_totals(prefix)
-    if len(totals) != 2 * len(names):
-        return {}, [*problems, f"{framework}: {len(totals)} dumps for {len(names)} scenarios"]
+    if len(totals) != 2 * len(pairs):
+        return {}, [*problems, f"{label}: {len(totals)} dumps for {len(pairs)} cases"]
     results = {
-        name: per_request(totals[2 * i], totals[2 * i + 1], args.counts)
-        for i, name in enumerate(names)
+        (name, scenario): per_request(totals[2 * i], totals[2 * i + 1], args.counts)
+        for i, (name, scenario) in enumerate(pairs)
     }
     return results, problems
 
@@ -362,7 +385,7 @@ def main(argv: list[str] | None = None) -> int:
     names = pick(args.scenarios, [s.name for s in SCENARIOS], "scenario")
     scenarios = [s for s in SCENARIOS if s.name in names]
     if args.child:
-        return child(args.child, scenarios, args.counts, args.warmup)
+        return child([args.child], scenarios, args.counts, args.warmup)
     for tool in ("valgrind", "callgrind_control"):
         if shutil.which(tool) is None:
             raise SystemExit(f"{tool} not found on PATH; install it with: apt-get install valgrind")

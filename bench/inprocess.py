@@ -184,16 +184,31 @@ def new_loop(kind: str) -> asyncio.AbstractEventLoop:
     return asyncio.new_event_loop()
 
 
+Loader = Callable[[str, Scenario], ASGIApp]
+
+
+def framework_app(framework: str, scenario: Scenario) -> ASGIApp:
+    """Return the framework's app that serves ``scenario`` (``app`` or ``app_200``)."""
+    app: ASGIApp = getattr(importlib.import_module(FRAMEWORKS[framework]), scenario.app_attr)
+    return app
+
+
 def prepare(
-    loop: asyncio.AbstractEventLoop, frameworks: list[str], scenarios: list[Scenario]
+    loop: asyncio.AbstractEventLoop,
+    frameworks: list[str],
+    scenarios: list[Scenario],
+    load: Loader = framework_app,
 ) -> tuple[list[Case], list[Lifespan], list[str]]:
-    """Import the apps, run their lifespan startup and check every scenario's response."""
+    """Load the apps, run their lifespan startup and check every scenario's response.
+
+    ``load(name, scenario)`` returns the app; by default ``name`` is a framework of
+    ``FRAMEWORKS`` (``bench/stack.py`` passes its own for middleware variants).
+    """
     cases, lifespans, errors = [], [], []
     started: dict[int, dict[str, Any]] = {}
     for framework in frameworks:
-        module = importlib.import_module(FRAMEWORKS[framework])
         for scenario in scenarios:
-            app: ASGIApp = getattr(module, scenario.app_attr)
+            app = load(framework, scenario)
             if id(app) not in started:
                 lifespan = Lifespan(app)
                 if loop.run_until_complete(lifespan.startup()):

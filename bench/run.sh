@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Run the wrk benchmark: bash bench/run.sh [--quick] [--rounds N] [--frameworks a,b] ...
 # Count instructions per request instead: bash bench/run.sh callgrind [--wire] [...]
+# The production middleware stack against the bare app (issue 8): bash bench/run.sh stack [...]
 set -euo pipefail
 
 BENCH_DIR="$(cd "$(dirname "$0")" && pwd)"
@@ -9,6 +10,11 @@ if [ "${1:-}" = "callgrind" ]; then
     shift
     export COVET_BENCH_ENTRY="bash bench/run.sh callgrind"
     exec "$BENCH_DIR/.venv/bin/python" "$BENCH_DIR/callgrind.py" "$@"
+fi
+if [ "${1:-}" = "stack" ]; then
+    shift
+    export COVET_BENCH_ENTRY="bash bench/run.sh stack"
+    exec "$BENCH_DIR/.venv/bin/python" "$BENCH_DIR/stack.py" "$@"
 fi
 # Recorded (with the arguments) in the results so a run can be repeated exactly.
 export COVET_BENCH_ENTRY="bash bench/run.sh"
