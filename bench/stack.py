@@ -137,7 +137,9 @@ def main(argv: list[str] | None = None) -> int:
     counts: dict[tuple[str, str], float] = {}
     if not args.no_callgrind:
         if shutil.which("valgrind") is None:
-            raise SystemExit("valgrind not found on PATH; install it with: apt-get install valgrind")
+            raise SystemExit(
+                "valgrind not found on PATH; install it with: apt-get install valgrind"
+            )
         with tempfile.TemporaryDirectory(prefix="covet-stack-") as tmp:
             workdir = args.keep or Path(tmp)
             workdir.mkdir(parents=True, exist_ok=True)
@@ -162,7 +164,12 @@ def main(argv: list[str] | None = None) -> int:
         config = {"counts": args.counts, "warmup": args.warmup, "repeat": args.repeat}
         config["target_s"] = args.target
         results = [
-            {"variant": n, "scenario": s, "instructions": counts.get((n, s)), "usec": usec.get((n, s))}
+            {
+                "variant": n,
+                "scenario": s,
+                "instructions": counts.get((n, s)),
+                "usec": usec.get((n, s)),
+            }
             for s in scenario_names
             for n in names
         ]

@@ -15,22 +15,31 @@ from typing import Any
 
 from apps.covet_app import build
 from covet import CovetPy
-from covet.middleware import CORSMiddleware, RateLimitMiddleware, RequestIDMiddleware
+from covet.middleware import (
+    CORSMiddleware,
+    RateLimitMiddleware,
+    RequestIDMiddleware,
+    SecurityHeadersMiddleware,
+)
 
 MiddlewareList = list[tuple[Any, dict[str, Any]]]
 
 CORS = (CORSMiddleware, {"allow_origins": ["https://app.example.org"]})
 REQUEST_ID = (RequestIDMiddleware, {})
 RATE_LIMIT = (RateLimitMiddleware, {"limit": "1000000/second"})
+SECURITY_HEADERS = (SecurityHeadersMiddleware, {})
 
 VARIANTS: dict[str, MiddlewareList] = {
     "bare": [],
     "request-id": [REQUEST_ID],
     "cors": [CORS],
     "rate-limit": [RATE_LIMIT],
-    "stack": [CORS, REQUEST_ID, RATE_LIMIT],
+    "security-headers": [SECURITY_HEADERS],
+    "stack-without-security-headers": [CORS, REQUEST_ID, RATE_LIMIT],
+    "stack": [CORS, REQUEST_ID, SECURITY_HEADERS, RATE_LIMIT],
 }
 """Variant name -> its middleware, outermost first."""
+
 
 def variant(name: str) -> CovetPy:
     """Build the benchmark app behind the middleware of variant ``name``."""
