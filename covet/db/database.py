@@ -188,15 +188,8 @@ class Database:
         async with self.sessionmaker() as session:
             try:
                 yield session
+                await session.commit()  # before the response: a failed commit is the answer
             except BaseException as exc:
-                await _rollback(session)
-                mapped = http_error(exc, self.retry_after, (Model.metadata,))
-                if mapped is None:
-                    raise
-                raise mapped from exc
-            try:
-                await session.commit()
-            except Exception as exc:
                 await _rollback(session)
                 mapped = http_error(exc, self.retry_after, (Model.metadata,))
                 if mapped is None:

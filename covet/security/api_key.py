@@ -28,14 +28,26 @@ class APIKeyBase(SecurityBase):
 
     def check_api_key(self, api_key: str | None) -> str | None:
         """The key, or the 401 (``None`` without ``auto_error``) when it is missing or empty."""
-        if not api_key:
-            if self.auto_error:
-                raise self.make_not_authenticated_error()
-            return None
-        return api_key
+        return self.present_or_refuse(api_key)
 
 
-class APIKeyQuery(APIKeyBase):
+class _APIKeyIn(APIKeyBase):
+    """FastAPI's keyword constructor, shared by the three places a key can be in."""
+
+    location = ""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        scheme_name: str | None = None,
+        description: str | None = None,
+        auto_error: bool = True,
+    ) -> None:
+        super().__init__(self.location, name, description, scheme_name, auto_error)
+
+
+class APIKeyQuery(_APIKeyIn):
     """The API key of query parameter ``name`` (``?api_key=...``), as a dependency.
 
     Args:
@@ -45,22 +57,14 @@ class APIKeyQuery(APIKeyBase):
         auto_error: Answer 401 when the key is missing (``False``: inject ``None``).
     """
 
-    def __init__(
-        self,
-        *,
-        name: str,
-        scheme_name: str | None = None,
-        description: str | None = None,
-        auto_error: bool = True,
-    ) -> None:
-        super().__init__("query", name, description, scheme_name, auto_error)
+    location = "query"
 
     async def __call__(self, request: Request) -> str | None:
         """Read the key (401 when it is missing)."""
         return self.check_api_key(request.query_params.get(self.name))
 
 
-class APIKeyHeader(APIKeyBase):
+class APIKeyHeader(_APIKeyIn):
     """The API key of header ``name`` (``X-API-Key: ...``), as a dependency.
 
     Args:
@@ -70,22 +74,14 @@ class APIKeyHeader(APIKeyBase):
         auto_error: Answer 401 when the key is missing (``False``: inject ``None``).
     """
 
-    def __init__(
-        self,
-        *,
-        name: str,
-        scheme_name: str | None = None,
-        description: str | None = None,
-        auto_error: bool = True,
-    ) -> None:
-        super().__init__("header", name, description, scheme_name, auto_error)
+    location = "header"
 
     async def __call__(self, request: Request) -> str | None:
         """Read the key (401 when it is missing)."""
         return self.check_api_key(request.headers.get(self.name))
 
 
-class APIKeyCookie(APIKeyBase):
+class APIKeyCookie(_APIKeyIn):
     """The API key of cookie ``name``, as a dependency.
 
     Args:
@@ -95,15 +91,7 @@ class APIKeyCookie(APIKeyBase):
         auto_error: Answer 401 when the key is missing (``False``: inject ``None``).
     """
 
-    def __init__(
-        self,
-        *,
-        name: str,
-        scheme_name: str | None = None,
-        description: str | None = None,
-        auto_error: bool = True,
-    ) -> None:
-        super().__init__("cookie", name, description, scheme_name, auto_error)
+    location = "cookie"
 
     async def __call__(self, request: Request) -> str | None:
         """Read the key (401 when it is missing)."""

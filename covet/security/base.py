@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from covet.exceptions import HTTPException
 from covet.openapi.contributions import OpenAPIContribution
+
+_T = TypeVar("_T")
 
 
 class SecurityBase:
@@ -45,6 +47,14 @@ class SecurityBase:
     def make_not_authenticated_error(self) -> HTTPException:
         """The error for missing credentials (override it to answer otherwise, e.g. 403)."""
         return HTTPException(401, "Not authenticated", headers=self.make_authenticate_headers())
+
+    def present_or_refuse(self, credentials: _T | None) -> _T | None:
+        """``credentials`` when given; else the 401 (``None`` without ``auto_error``)."""
+        if credentials:
+            return credentials
+        if self.auto_error:
+            raise self.make_not_authenticated_error()
+        return None
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(scheme_name={self.scheme_name!r})"

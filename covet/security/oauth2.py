@@ -37,20 +37,11 @@ class OAuth2(SecurityBase):
 
     async def __call__(self, request: Request) -> str | None:
         """The ``Authorization`` header (401 when missing)."""
-        authorization = request.headers.get("Authorization")
-        if not authorization:
-            if self.auto_error:
-                raise self.make_not_authenticated_error()
-            return None
-        return authorization
+        return self.present_or_refuse(request.headers.get("Authorization"))
 
     def _bearer(self, request: Request) -> str | None:
         scheme, param = get_authorization_scheme_param(request.headers.get("Authorization"))
-        if scheme.lower() != "bearer" or not param:
-            if self.auto_error:
-                raise self.make_not_authenticated_error()
-            return None
-        return param
+        return self.present_or_refuse(param if scheme.lower() == "bearer" else None)
 
 
 def _flow(scopes: Mapping[str, str] | None, refresh_url: str | None, **urls: str) -> dict[str, Any]:
@@ -205,12 +196,7 @@ class OpenIdConnect(SecurityBase):
 
     async def __call__(self, request: Request) -> str | None:
         """The ``Authorization`` header (401 when missing)."""
-        authorization = request.headers.get("Authorization")
-        if not authorization:
-            if self.auto_error:
-                raise self.make_not_authenticated_error()
-            return None
-        return authorization
+        return self.present_or_refuse(request.headers.get("Authorization"))
 
 
 __all__ = [
