@@ -42,7 +42,8 @@ class CovetPy(MethodShortcuts):
     Args:
         debug: Show tracebacks in 500 responses. Never enable in production.
         lifespan: ``lifespan(app)`` returning an async context manager; what it yields
-            (a mapping or a dataclass) becomes ``request.state``.
+            (a mapping or a dataclass) becomes ``request.state``. A sequence of them
+            (``[db.lifespan, store.lifespan]``) is entered in order and exited in reverse.
         on_startup: Callables run at start-up, before ``lifespan`` is entered.
         on_shutdown: Callables run at shutdown, after ``lifespan`` has exited.
         middleware: ``(cls, options)`` pairs, outermost first.
@@ -82,7 +83,7 @@ class CovetPy(MethodShortcuts):
         self,
         *,
         debug: bool = False,
-        lifespan: LifespanFactory | None = None,
+        lifespan: LifespanFactory | Sequence[LifespanFactory] | None = None,
         on_startup: Sequence[Hook] = (),
         on_shutdown: Sequence[Hook] = (),
         middleware: Sequence[MiddlewareSpec] = (),

@@ -308,3 +308,42 @@ def test_uvicorn_shutdown_sets_the_signal_before_the_lifespan_exits(tmp_path: Pa
         # uvicorn re-raises the signal once it has shut down gracefully.
         assert server.wait(timeout=10) in (0, -signal.SIGTERM)
     assert log.read_text() == "worker drained\nlifespan exited\n"
+
+
+def test_a_list_of_lifespans_enters_in_order_and_exits_in_reverse() -> None:
+    events: list[str] = []
+
+    def tracked(name: str) -> Any:
+        @asynccontextmanager
+        async def lifespan(app: CovetPy) -> AsyncIterator[dict[str, str]]:
+            events.append(f"enter {name}")
+            yield {name: name}
+            events.append(f"exit {name}")
+
+        return lifespan
+
+    app = CovetPy(lifespan=[tracked("db"), tracked("store")])
+    router = Router(lifespan=(tracked("router"),))
+    app.include_router(router)
+
+    @app.get("/")
+    async def home(request: Request) -> dict[str, str]:
+        return {"db": request.state.db, "store": request.state.store}
+
+    with TestClient(app) as client:
+        assert client.get("/").json() == {"db": "db", "store": "store"}
+    assert events == [
+        "enter db",
+        "enter store",
+        "enter router",
+        "exit router",
+        "exit store",
+        "exit db",
+    ]
+
+
+def test_a_lifespan_list_holding_something_else_is_refused() -> None:
+    from covet.exceptions import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="is not a lifespan factory"):
+        CovetPy(lifespan=["db.lifespan"])  # type: ignore[list-item]

@@ -8,7 +8,7 @@ import gc
 import logging
 import warnings
 import weakref
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
@@ -23,8 +23,9 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from covet._optional import require
-from covet.db.errors import http_error
+from covet.db.errors import http_error, is_outage
 from covet.db.model import Model
+from covet.db.replicas import ReplicaSet, make_read_only, reader
 from covet.di import teardown_before_response
 from covet.exceptions import ConfigurationError
 from covet.settings import Secret
@@ -65,6 +66,12 @@ class Database:
         echo: Log every statement.
         connect_args: Driver connection keywords (merged over the connect timeout).
         engine_options: Further ``create_async_engine`` keywords.
+        replicas: URLs of read replicas, each with a pool of the same settings; read
+            sessions take them in turn, and their connections are read-only in the database.
+        replica_fallback: Whether read sessions use the primary while no replica answers
+            (otherwise they are 503s).
+        replica_retry_interval: Seconds a replica that failed is skipped before it is tried
+            again.
     """
 
     def __init__(
@@ -83,44 +90,94 @@ class Database:
         echo: bool = False,
         connect_args: Mapping[str, Any] | None = None,
         engine_options: Mapping[str, Any] | None = None,
+        replicas: Sequence[str | URL | Secret[str]] = (),
+        replica_fallback: bool = True,
+        replica_retry_interval: float = 5.0,
     ) -> None:
         self.url = _parse(url)
         self.retry_after = retry_after
         self.check_on_startup = check_on_startup
         self.connect_timeout = connect_timeout
-        driver = self.url.get_driver_name()
-        if driver in _DRIVERS:
-            module, extra = _DRIVERS[driver]
-            require(module, extra=extra)
-        options: dict[str, Any] = {"echo": echo, "pool_pre_ping": pool_pre_ping}
-        backend = self.url.get_backend_name()
-        if not (backend == "sqlite" and _in_memory(self.url)):
-            options.update(
-                pool_size=pool_size,
-                max_overflow=max_overflow,
-                pool_timeout=pool_timeout,
-                pool_recycle=pool_recycle,
-            )
-        options["connect_args"] = {**_connect_args(driver, connect_timeout), **(connect_args or {})}
-        options.update(engine_options or {})
-        try:
-            self.engine: AsyncEngine = create_async_engine(self.url, **options)
-        except (ArgumentError, TypeError) as exc:
-            raise ConfigurationError(f"Database({self}): {exc}") from None
-        if backend == "sqlite":
-            _configure_sqlite(self.engine, sqlite_busy_timeout, _in_memory(self.url))
+        options: dict[str, Any] = {
+            "echo": echo,
+            "pool_pre_ping": pool_pre_ping,
+            "pool_size": pool_size,
+            "max_overflow": max_overflow,
+            "pool_timeout": pool_timeout,
+            "pool_recycle": pool_recycle,
+            "connect_args": connect_args or {},
+            "engine_options": engine_options or {},
+        }
+        self.engine: AsyncEngine = self._make_engine(self.url, options, sqlite_busy_timeout)
+        replica_urls = [_parse(each) for each in replicas]
+        self.replica_engines: list[AsyncEngine] = [
+            self._make_engine(each, options, sqlite_busy_timeout) for each in replica_urls
+        ]
+        for engine in self.replica_engines:
+            make_read_only(engine)
         # The event loops that opened pooled connections (an async driver's belong to one).
         self._loops: weakref.WeakSet[asyncio.AbstractEventLoop] = weakref.WeakSet()
-        event.listen(self.engine.sync_engine, "connect", self._note_loop)
+        for engine in self.engines:
+            event.listen(engine.sync_engine, "connect", self._note_loop)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.replicas = ReplicaSet(
+            [
+                reader(each.render_as_string(hide_password=True), engine)
+                for each, engine in zip(replica_urls, self.replica_engines, strict=True)
+            ],
+            reader(str(self), self.engine, is_primary=True),
+            fallback=replica_fallback,
+            retry_interval=replica_retry_interval,
+            retry_after=retry_after,
+        )
         self.session = teardown_before_response(self._request_session)
         """The per-request session dependency: ``Annotated[AsyncSession, Depends(db.session)]``."""
+        self.read_session = teardown_before_response(self._request_read_session)
+        """The per-request read session: ``Annotated[AsyncSession, Depends(db.read_session)]``.
+
+        On a replica when there are any (taken in turn), else on the primary; it refuses to
+        flush changes, and a replica's connections are read-only in the database.
+        """
 
     def __repr__(self) -> str:
         return f"Database({str(self)!r})"
 
     def __str__(self) -> str:
         return self.url.render_as_string(hide_password=True)
+
+    @property
+    def engines(self) -> list[AsyncEngine]:
+        """The primary's engine, then the replicas'."""
+        return [self.engine, *self.replica_engines]
+
+    def _make_engine(
+        self, url: URL, options: Mapping[str, Any], busy_timeout: float
+    ) -> AsyncEngine:
+        driver = url.get_driver_name()
+        if driver in _DRIVERS:
+            module, extra = _DRIVERS[driver]
+            require(module, extra=extra)
+        settings: dict[str, Any] = {
+            "echo": options["echo"],
+            "pool_pre_ping": options["pool_pre_ping"],
+        }
+        in_memory = url.get_backend_name() == "sqlite" and _in_memory(url)
+        if not in_memory:
+            for name in ("pool_size", "max_overflow", "pool_timeout", "pool_recycle"):
+                settings[name] = options[name]
+        settings["connect_args"] = {
+            **_connect_args(driver, self.connect_timeout),
+            **options["connect_args"],
+        }
+        settings.update(options["engine_options"])
+        try:
+            engine = create_async_engine(url, **settings)
+        except (ArgumentError, TypeError) as exc:
+            shown = url.render_as_string(hide_password=True)
+            raise ConfigurationError(f"Database({shown!r}): {exc}") from None
+        if url.get_backend_name() == "sqlite":
+            _configure_sqlite(engine, busy_timeout, in_memory)
+        return engine
 
     @property
     def dialect(self) -> str:
@@ -147,42 +204,57 @@ class Database:
         if set(self._loops) - {asyncio.get_running_loop()}:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ResourceWarning)
-                await self.engine.dispose(close=False)
+                for engine in self.engines:
+                    await engine.dispose(close=False)
                 gc.collect()  # their unclosed-connection warnings come now, and are ignored
         self._loops = weakref.WeakSet()
 
     @asynccontextmanager
     async def _lifespan(self) -> AsyncIterator[None]:
         await self._drop_other_loops_connections()
-        if self.check_on_startup:
-            await self._check()
         try:
+            if self.check_on_startup:
+                await self._check()
             yield
         finally:
-            await self.engine.dispose()
+            for engine in self.engines:
+                await engine.dispose()
 
     async def _check(self) -> None:
-        try:
-            async with asyncio.timeout(self.connect_timeout * 2):
-                async with self.engine.connect() as connection:
-                    await connection.execute(text("SELECT 1"))
-        except Exception as exc:
+        """Refuse to start without the primary; a replica that is down is only skipped."""
+        failure = await _failure(self.engine, self.connect_timeout * 2)
+        if failure is not None:
             raise ConfigurationError(
-                f"Database {self} is not reachable at start-up ({type(exc).__name__}: "
-                f"{str(exc).splitlines()[0] if str(exc) else 'no details'}); start the "
+                f"Database {self} is not reachable at start-up ({failure}); start the "
                 "database or pass check_on_startup=False to start without it."
-            ) from None
+            )
+        await self._check_replicas()
+        if self.replicas.replicas and not self.replicas.fallback:
+            self.replicas.choose()  # no replica and no fallback: refuse now, not per request
+
+    async def _check_replicas(self) -> bool:
+        """Mark each replica up or down by whether it answers; whether reads can be served."""
+        serving = self.replicas.fallback or not self.replicas.replicas
+        for replica in self.replicas.replicas:
+            failure = await _failure(replica.engine, self.connect_timeout)
+            if failure is None:
+                self.replicas.mark_up(replica)
+                serving = True
+            else:
+                logger.warning("Read replica %s is unhealthy: %s", replica.name, failure)
+                self.replicas.mark_down(replica)
+        return serving
 
     async def health(self) -> bool:
-        """Whether the database answers ``SELECT 1`` within ``connect_timeout`` (readiness)."""
-        try:
-            async with asyncio.timeout(self.connect_timeout):
-                async with self.engine.connect() as connection:
-                    await connection.execute(text("SELECT 1"))
-        except Exception as exc:
-            logger.warning("Database %s is unhealthy: %s", self, type(exc).__name__)
-            return False
-        return True
+        """Whether the primary answers ``SELECT 1`` within ``connect_timeout`` (readiness).
+
+        Replicas are checked too: one that answers is taken back at once, one that does not
+        is skipped; without ``replica_fallback``, no answering replica is unhealthy.
+        """
+        failure = await _failure(self.engine, self.connect_timeout)
+        if failure is not None:
+            logger.warning("Database %s is unhealthy: %s", self, failure)
+        return await self._check_replicas() and failure is None
 
     async def _request_session(self) -> AsyncIterator[AsyncSession]:
         async with self.sessionmaker() as session:
@@ -195,6 +267,34 @@ class Database:
                 if mapped is None:
                     raise
                 raise mapped from exc
+
+    async def _request_read_session(self) -> AsyncIterator[AsyncSession]:
+        async with self._read_scope() as session:
+            yield session
+
+    @asynccontextmanager
+    async def _read_scope(self) -> AsyncIterator[AsyncSession]:
+        chosen = self.replicas.choose()
+        async with chosen.sessionmaker() as session:
+            try:
+                yield session
+            except BaseException as exc:
+                await _rollback(session)
+                if is_outage(exc):
+                    self.replicas.mark_down(chosen)
+                mapped = http_error(exc, self.retry_after, (Model.metadata,))
+                if mapped is None:
+                    raise
+                raise mapped from exc
+            await _rollback(session)  # nothing to keep: end the read transaction now
+
+    def read_session_scope(self) -> AbstractAsyncContextManager[AsyncSession]:
+        """A read session outside requests (scripts, jobs), on a replica when there are any.
+
+        Example:
+            ``async with db.read_session_scope() as session: await User.count(session)``
+        """
+        return self._read_scope()
 
     @asynccontextmanager
     async def session_scope(self) -> AsyncIterator[AsyncSession]:
@@ -224,6 +324,18 @@ class Database:
         else:
             async with session.begin():
                 yield session
+
+
+async def _failure(engine: AsyncEngine, seconds: float) -> str | None:
+    """Why ``engine``'s database does not answer ``SELECT 1`` in time; ``None`` if it does."""
+    try:
+        async with asyncio.timeout(seconds):
+            async with engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+    except Exception as exc:
+        first = str(exc).splitlines()[0] if str(exc) else "no details"
+        return f"{type(exc).__name__}: {first}"
+    return None
 
 
 async def _rollback(session: AsyncSession) -> None:

@@ -33,6 +33,9 @@ _NETWORK_ERRNOS = frozenset(
 
 
 _MYSQL_CHECK_CODES = frozenset({3819, 4025})
+# A write in a read-only transaction: PostgreSQL's SQLSTATE, MySQL/MariaDB's error code.
+_READ_ONLY_SQLSTATE = "25006"
+_MYSQL_READ_ONLY_CODES = frozenset({1792})
 
 
 class DatabaseUnavailableError(HTTPException):
@@ -117,7 +120,7 @@ def http_error(
     if isinstance(error, sa_exc.TimeoutError):
         logger.warning("Database pool exhausted: no connection became free in time")
         return DatabaseUnavailableError("The database is busy; retry shortly.", retry_after)
-    if _is_outage(error):
+    if is_outage(error):
         logger.warning("Database unavailable: %s", _summary(error))
         return DatabaseUnavailableError("The database is unavailable; retry shortly.", retry_after)
     return None
@@ -131,7 +134,22 @@ def _is_integrity(error: BaseException) -> bool:
     return isinstance(error, sa_exc.DBAPIError) and code[0] in _MYSQL_CHECK_CODES
 
 
-def _is_outage(error: BaseException) -> bool:
+def is_read_only_violation(error: BaseException) -> bool:
+    """Whether ``error`` is a write refused by a read-only connection (a replica's)."""
+    orig = getattr(error, "orig", None)
+    if orig is None:
+        return False
+    for candidate in (orig, getattr(orig, "__cause__", None)):
+        if getattr(candidate, "sqlstate", None) == _READ_ONLY_SQLSTATE:
+            return True
+    code = getattr(orig, "args", (None,))[:1]
+    return (bool(code) and code[0] in _MYSQL_READ_ONLY_CODES) or "readonly database" in str(orig)
+
+
+def is_outage(error: BaseException) -> bool:
+    """Whether ``error`` means the database is unreachable or the connection was lost."""
+    if is_read_only_violation(error):
+        return False
     if isinstance(error, sa_exc.DBAPIError):
         return error.connection_invalidated or isinstance(
             error, sa_exc.OperationalError | sa_exc.InterfaceError

@@ -139,7 +139,8 @@ class Router(MethodShortcuts):
         prefix: Path prefix for every route registered here.
         tags: Tags added to every route (used by OpenAPI).
         middleware: ``(cls, options)`` pairs wrapped around each of this router's routes.
-        lifespan: An async context manager factory run with the app's lifespan.
+        lifespan: An async context manager factory run with the app's lifespan, or a
+            sequence of them (entered in order, exited in reverse order).
         on_startup: Callables run at start-up (before the lifespans), as in FastAPI.
         on_shutdown: Callables run at shutdown (after the lifespans), as in FastAPI.
         redirect_slashes: Redirect ``/path/`` to ``/path`` (and back) when only the other
@@ -166,7 +167,7 @@ class Router(MethodShortcuts):
         prefix: str = "",
         tags: Iterable[str] = (),
         middleware: Sequence[MiddlewareSpec] = (),
-        lifespan: Lifespan | None = None,
+        lifespan: Lifespan | Sequence[Lifespan] | None = None,
         on_startup: Sequence[Hook] = (),
         on_shutdown: Sequence[Hook] = (),
         redirect_slashes: bool = True,
@@ -199,7 +200,7 @@ class Router(MethodShortcuts):
             generate_unique_id_function,
         )
         self.signature_namespace = dict(signature_namespace or {})
-        self.lifespans: list[Lifespan] = [lifespan] if lifespan is not None else []
+        self.lifespans: list[Lifespan] = _lifespans(lifespan)
         self.on_startup: list[Hook] = list(on_startup)
         self.on_shutdown: list[Hook] = list(on_shutdown)
         self.redirect_slashes = redirect_slashes
@@ -699,6 +700,18 @@ class Router(MethodShortcuts):
         if query:
             location += "?" + query.decode("latin-1")
         return RedirectResponse(location, status_code=status)
+
+
+def _lifespans(lifespan: Lifespan | Sequence[Lifespan] | None) -> list[Lifespan]:
+    if lifespan is None:
+        return []
+    if callable(lifespan):
+        return [lifespan]
+    found = list(lifespan)
+    for each in found:
+        if not callable(each):
+            raise ConfigurationError(f"lifespan= holds {each!r}, which is not a lifespan factory.")
+    return found
 
 
 def _slash_status(found: list[tuple[MethodTable, dict[str, Any]]], method: str) -> int | None:
