@@ -9,6 +9,7 @@ the import. They need only the standard library; the parts built on third-party 
 from covet.params import Security, SecurityScopes
 from covet.security.api_key import APIKeyBase, APIKeyCookie, APIKeyHeader, APIKeyQuery
 from covet.security.base import SecurityBase
+from covet.security.guards import require_roles, require_scopes
 from covet.security.http import (
     HTTPAuthorizationCredentials,
     HTTPBase,
@@ -16,6 +17,8 @@ from covet.security.http import (
     HTTPBasicCredentials,
     HTTPBearer,
 )
+from covet.security.jwt import JWKS_PATH, JWTManager
+from covet.security.keys import ECKey, EdDSAKey, HMACKey, RSAKey, SigningKey
 from covet.security.oauth2 import (
     OAuth2,
     OAuth2AuthorizationCodeBearer,
@@ -25,17 +28,34 @@ from covet.security.oauth2 import (
     OpenIdConnect,
 )
 from covet.security.passwords import PasswordHasher
+from covet.security.tokens import (
+    Claims,
+    ForbiddenError,
+    InsufficientScopeError,
+    InvalidTokenError,
+    TokenPair,
+    TokenStoreUnavailableError,
+)
 
 __all__ = [
+    "JWKS_PATH",
     "APIKeyBase",
     "APIKeyCookie",
     "APIKeyHeader",
     "APIKeyQuery",
+    "Claims",
+    "ECKey",
+    "EdDSAKey",
+    "ForbiddenError",
+    "HMACKey",
     "HTTPAuthorizationCredentials",
     "HTTPBase",
     "HTTPBasic",
     "HTTPBasicCredentials",
     "HTTPBearer",
+    "InsufficientScopeError",
+    "InvalidTokenError",
+    "JWTManager",
     "OAuth2",
     "OAuth2AuthorizationCodeBearer",
     "OAuth2PasswordBearer",
@@ -43,7 +63,13 @@ __all__ = [
     "OAuth2PasswordRequestFormStrict",
     "OpenIdConnect",
     "PasswordHasher",
+    "RSAKey",
     "Security",
     "SecurityBase",
     "SecurityScopes",
+    "SigningKey",
+    "TokenPair",
+    "TokenStoreUnavailableError",
+    "require_roles",
+    "require_scopes",
 ]

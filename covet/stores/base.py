@@ -54,6 +54,13 @@ class Store(ABC):
     async def get(self, key: str) -> bytes | None:
         """The value stored at ``key``, or ``None`` if absent or expired."""
 
+    async def get_many(self, *keys: str) -> list[bytes | None]:
+        """The values at ``keys``, in order (``None`` for each absent key), in one round trip.
+
+        Backends reached over the network override it with one command (Redis: ``MGET``).
+        """
+        return [await self.get(key) for key in keys]
+
     @abstractmethod
     async def set(self, key: str, value: bytes, *, ttl: float | None = None) -> None:
         """Store ``value`` at ``key``, expiring after ``ttl`` seconds (``None``: never)."""

@@ -155,6 +155,14 @@ class RedisStore(Store):
         value = await self._run(key, self._connected().get(self.namespace + key))
         return cast("bytes | None", value)  # the pool never decodes responses
 
+    async def get_many(self, *keys: str) -> list[bytes | None]:
+        """The values at ``keys``, in order (``None`` for each absent key): one ``MGET``."""
+        if not keys:
+            return []
+        full = [self.namespace + key for key in keys]
+        values = await self._run(keys[0], self._connected().mget(full))
+        return cast("list[bytes | None]", list(values))
+
     async def set(self, key: str, value: bytes, *, ttl: float | None = None) -> None:
         """Store ``value`` at ``key``, expiring after ``ttl`` seconds (``None``: never)."""
         check_ttl(ttl)

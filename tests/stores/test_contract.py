@@ -20,6 +20,14 @@ async def test_set_then_get_returns_the_bytes_and_a_missing_key_is_none(store: S
     assert await store.get("greeting") == b"\x00bye\xff"
 
 
+async def test_get_many_answers_each_key_in_order(store: Store) -> None:
+    assert await store.get_many() == []
+    await store.set("a", b"1")
+    await store.set("c", b"3")
+    await store.incr("n", 5)
+    assert await store.get_many("a", "b", "c", "n") == [b"1", None, b"3", b"5"]
+
+
 async def test_a_value_expires_after_its_ttl(store: Store) -> None:
     await store.set("short", b"x", ttl=0.2)
     await store.set("long", b"y", ttl=30)
