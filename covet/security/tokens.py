@@ -15,6 +15,7 @@ REFRESH = "refresh"
 HEADER_TYPES = {ACCESS: "at+jwt", REFRESH: "rt+jwt"}
 # Seconds a client waits before retrying while the revocation store is down.
 OUTAGE_RETRY_AFTER = 5
+MAX_TIME = 2**53  # seconds; past it a float no longer counts whole seconds
 
 
 class InvalidTokenError(HTTPException):
@@ -120,9 +121,17 @@ def check_claims(raw: Any, expected: str) -> Claims:
         raise InvalidTokenError()
     if not all(isinstance(role, str) for role in roles):
         raise InvalidTokenError()
-    if isinstance(raw["iat"], bool) or not isinstance(raw["iat"], int | float):
-        raise InvalidTokenError()
+    for name in ("iat", "exp", "nbf"):
+        if name in raw and not _is_time(raw[name]):
+            raise InvalidTokenError()
     return Claims(raw)
+
+
+def _is_time(value: Any) -> bool:
+    """A NumericDate a float holds exactly enough (not a bool, NaN or 10**400)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return 0 <= value < MAX_TIME
 
 
 @dataclass(frozen=True, slots=True)
