@@ -771,6 +771,7 @@ def _copy_route(
         "name": route.name,
         "opt": {**(opt or {}), **route.opt},
         "slash_redirect": route.slash_redirect,
+        "system": route.system,  # a subsystem's own route (JWKS) stays unguarded when included
         "middleware": [*middleware, *route.middleware],
         "tags": [*tags, *(t for t in route.tags if t not in tags)],
     }
