@@ -35,7 +35,16 @@ BLOCKED = textwrap.dedent(
 )
 
 
-@pytest.mark.parametrize(("name", "args"), [("PasswordHasher", "")], ids=["PasswordHasher"])
+@pytest.mark.parametrize(
+    ("name", "args"),
+    [
+        ("PasswordHasher", ""),
+        ("JWTManager", "None, issuer='i', audience='a'"),
+        ("HMACKey", "b'k' * 32"),
+        ("RSAKey", "b'pem'"),
+    ],
+    ids=["PasswordHasher", "JWTManager", "HMACKey", "RSAKey"],
+)
 def test_missing_library_is_refused_at_construction(name: str, args: str) -> None:
     code = BLOCKED.format(name=name, args=args)
     result = subprocess.run(
@@ -45,6 +54,14 @@ def test_missing_library_is_refused_at_construction(name: str, args: str) -> Non
     assert "REFUSED: MissingDependencyError" in result.stdout
     assert "pip install 'covetpy[auth]'" in result.stdout
     assert "LOADED: []" in result.stdout
+
+
+def test_jwt_manager_without_pyjwt_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    from covet.security import JWTManager
+
+    monkeypatch.setitem(sys.modules, "jwt", None)
+    with pytest.raises(MissingDependencyError, match=r"pip install 'covetpy\[auth\]'"):
+        JWTManager(None, issuer="i", audience="a")  # type: ignore[arg-type]
 
 
 def test_missing_dependency_error_is_an_import_error(monkeypatch: pytest.MonkeyPatch) -> None:
