@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 from covet.exceptions import HTTPException
 
@@ -122,12 +122,12 @@ def check_claims(raw: Any, expected: str) -> Claims:
     if not all(isinstance(role, str) for role in roles):
         raise InvalidTokenError()
     for name in ("iat", "exp", "nbf"):
-        if name in raw and not _is_time(raw[name]):
+        if name in raw and not is_time(raw[name]):
             raise InvalidTokenError()
     return Claims(raw)
 
 
-def _is_time(value: Any) -> bool:
+def is_time(value: Any) -> TypeGuard[float]:
     """A NumericDate a float holds exactly enough (not a bool, NaN or 10**400)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return False

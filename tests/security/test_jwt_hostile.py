@@ -101,6 +101,13 @@ def rsa_jwk_json() -> bytes:
     return json.dumps(pyjwt.algorithms.RSAAlgorithm.to_jwk(RSA_PUBLIC, as_dict=True)).encode()
 
 
+def signed_raw(payload_segment: str) -> str:
+    """A token whose payload segment is given as is, correctly signed with our secret."""
+    signing_input = f"{segment(header())}.{payload_segment}"
+    signature = hmac.new(SECRET, signing_input.encode(), hashlib.sha256).digest()
+    return f"{signing_input}.{b64(signature)}"
+
+
 def nested(depth: int) -> str:
     return b64(("[" * depth + "]" * depth).encode())
 
@@ -176,6 +183,18 @@ HOSTILE: dict[str, tuple[TestClient, str]] = {
     "deeply-nested-payload": (client, f"{segment(header())}.{nested(3000)}.sig"),
     "just-over-the-size-limit": (client, forge(body=claims(pad="x" * 8192))),
     "one-megabyte": (client, "a" * (1 << 20)),
+    "exp-nan": (client, forge(body=claims(exp=float("nan")))),
+    "exp-infinity": (client, forge(body=claims(exp=float("inf")))),
+    "payload-invalid-utf8": (client, signed_raw(b64(b'{"sub": "\xff"}'))),
+    "signature-one-char": (client, forge().rsplit(".", 1)[0] + ".A"),
+    "es256-short-signature": (
+        ec_client,
+        forge(header(alg="ES256", kid="es")).rsplit(".", 1)[0] + ".AAAA",
+    ),
+    "rs256-garbage-signature": (
+        rsa_client,
+        forge(header(alg="RS256", kid="rs")).rsplit(".", 1)[0] + "." + b64(b"x" * 256),
+    ),
 }
 
 
