@@ -29,7 +29,7 @@ from covet.requests import Request
 from covet.responses import HTMLResponse, JSONResponse, Response
 from covet.routing.endpoint import PLAIN_RESPONSES, RESPONSE_STARTED, send_direct_result
 from covet.routing.router import Router
-from covet.routing.routes import MiddlewareSpec, Route
+from covet.routing.routes import BaseRoute, MiddlewareSpec, Route
 from covet.routing.shortcuts import MethodShortcuts
 from covet.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -145,6 +145,7 @@ class CovetPy(MethodShortcuts):
             generate_unique_id_function=self.openapi_config.generate_unique_id_function,
         )
         self.router.on_invalidate(self._forget_build)
+        self.router.on_routes_changed(self._forget_openapi)
         self._overrides = DependencyOverrides(self.invalidate)
         self.exception_handlers = ExceptionHandlers(exception_handlers)
         self.user_middleware: list[MiddlewareSpec] = list(middleware)
@@ -221,6 +222,15 @@ class CovetPy(MethodShortcuts):
     ) -> None:
         """Register a WebSocket ``endpoint`` on ``path`` without a decorator."""
         self.router.add_api_websocket_route(path, endpoint, **kwargs)
+
+    def remove_route(self, route: BaseRoute | str) -> BaseRoute:
+        """Unregister a route, by object or by its unique name; also while serving.
+
+        Routes can be added while serving too (``add_api_route``, the decorators): the
+        router builds its new table aside and swaps it in, so no request sees a half-built
+        one (see :meth:`covet.routing.Router.add_route`). The OpenAPI document follows.
+        """
+        return self.router.remove_route(route)
 
     def websocket(self, path: str, **kwargs: Any) -> Callable[[_F], _F]:
         """Register a WebSocket handler."""
@@ -422,6 +432,9 @@ class CovetPy(MethodShortcuts):
         changing ``user_middleware`` or ``dependencies`` by hand.
         """
         self.router.invalidate()
+
+    def _forget_openapi(self) -> None:
+        self.openapi_schema = None
 
     def _forget_build(self) -> None:
         # Runs on every router.invalidate(), so a route added through ``app.router`` is

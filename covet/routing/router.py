@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import difflib
 import re
+import threading
+import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, TypeVar
@@ -32,7 +34,7 @@ from covet.routing.endpoint import (
 from covet.routing.route_defaults import RouteDefaults, UniqueIdFunction
 from covet.routing.routes import BaseRoute, MiddlewareSpec, Mount, Route, WebSocketRoute
 from covet.routing.shortcuts import MethodShortcuts
-from covet.routing.trie import Trie
+from covet.routing.trie import Trie, UnreachableRouteWarning
 from covet.types import ASGIApp, Receive, Scope, Send
 
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -215,6 +217,9 @@ class Router(MethodShortcuts):
         self._built = False
         self._settings: _BuildSettings = (DEFAULT_LIMITS, None, ())
         self._listeners: list[Callable[[], None]] = []
+        # Told when routes change on a built router (the app forgets its OpenAPI document).
+        self._route_listeners: list[Callable[[], None]] = []
+        self._swap_lock = threading.RLock()
         # The compiled route apps that report their response's start in the scope (see
         # endpoint.reports_start): the app's inline error handling calls them unwrapped.
         self.self_reporting: frozenset[ASGIApp] = frozenset()
@@ -225,11 +230,65 @@ class Router(MethodShortcuts):
     # -- registration -------------------------------------------------------------------
 
     def add_route(self, route: BaseRoute) -> None:
-        """Register a route, raising :class:`RouteConflictError` on an equivalent one."""
+        """Register a route, raising :class:`RouteConflictError` on an equivalent one.
+
+        Once the router is built (serving, say), the route is planned and a new route table
+        is built aside, then swapped in: a request sees the old table or the new one, never
+        a half-built one, and a route that cannot be planned or that conflicts leaves the
+        table as it was. The app's middleware stack is kept (its stores stay open).
+        """
+        with self._swap_lock:
+            if self._built:
+                self._swap_routes([*self.routes, route], added=route)
+                return
         table = self._trie.find_or_insert(route.template, MethodTable)
         table.add(route)
         self.routes.append(route)
         self.invalidate()
+
+    def remove_route(self, route: BaseRoute | str) -> BaseRoute:
+        """Unregister ``route`` (or the one route of that name), also while serving.
+
+        Like :meth:`add_route`, a built router swaps in a new table: requests in flight
+        finish on the old route, the next ones get a 404 (or another matching route).
+
+        Raises:
+            LookupError: No route, or several, are known by that name or object.
+        """
+        with self._swap_lock:
+            if isinstance(route, str):
+                named = [each for each in self.routes if each.name == route]
+                if len(named) != 1:
+                    how = "no route" if not named else f"{len(named)} routes"
+                    raise LookupError(f"{how} named {route!r}; pass the route itself.")
+                route = named[0]
+            if not any(each is route for each in self.routes):
+                raise LookupError(f"{route!r} is not a route of this router.")
+            remaining = [each for each in self.routes if each is not route]
+            if self._built:
+                self._swap_routes(remaining, added=None)
+                return route
+            self._trie = _trie_of(remaining)
+            self.routes = remaining
+        self.invalidate()
+        return route
+
+    def _swap_routes(self, routes: list[BaseRoute], *, added: BaseRoute | None) -> None:
+        """Build a route table of ``routes`` aside (planning ``added``), then swap it in."""
+        with self._swap_lock:
+            trie = _trie_of([each for each in routes if each is not added])
+            if added is not None:
+                trie.find_or_insert(added.template, MethodTable).add(added)  # may conflict
+                self._compile_route(added, self._settings)
+            trie.compile()
+            self_reporting, inline_calls = _reporting(routes)
+            # Each is one reference assignment; the table goes last, once the rest is ready.
+            self.routes = routes
+            self.self_reporting, self.inline_calls = self_reporting, inline_calls
+            self._trie = trie
+            self.generation += 1
+        for listener in self._route_listeners:
+            listener()
 
     def route(
         self,
@@ -461,6 +520,10 @@ class Router(MethodShortcuts):
         """Call ``listener()`` whenever :meth:`invalidate` runs (used by the owning app)."""
         self._listeners.append(listener)
 
+    def on_routes_changed(self, listener: Callable[[], None]) -> None:
+        """Call ``listener()`` when routes are added or removed on a built router."""
+        self._route_listeners.append(listener)
+
     def compile(
         self,
         limits: Limits | None = None,
@@ -486,25 +549,24 @@ class Router(MethodShortcuts):
         if self._built and _same_settings(settings, self._settings):
             return
         self._settings = settings
-        limits, overrides, dependencies = settings
         for route in self.routes:
-            guards = () if route.system else dependencies
-            endpoint = (
-                compile_http(route, limits, overrides, guards)
-                if isinstance(route, Route)
-                else compile_websocket(route, overrides, guards)  # type: ignore[arg-type]
-            )
-            for factory, options in reversed(route.middleware):
-                endpoint = factory(endpoint, **options)
-            route.app = endpoint
-        self.self_reporting = frozenset(
-            app for route in self.routes if (app := route.app) is not None and reports_start(app)
-        )
-        self.inline_calls = {
-            app: inline for app in self.self_reporting if (inline := inline_call(app)) is not None
-        }
+            self._compile_route(route, settings)
+        self.self_reporting, self.inline_calls = _reporting(self.routes)
         self._trie.compile()
         self._built = True
+
+    @staticmethod
+    def _compile_route(route: BaseRoute, settings: _BuildSettings) -> None:
+        limits, overrides, dependencies = settings
+        guards = () if route.system else dependencies
+        endpoint = (
+            compile_http(route, limits, overrides, guards)
+            if isinstance(route, Route)
+            else compile_websocket(route, overrides, guards)  # type: ignore[arg-type]
+        )
+        for factory, options in reversed(route.middleware):
+            endpoint = factory(endpoint, **options)
+        route.app = endpoint
 
     def route_for(self, scope: Scope) -> BaseRoute | Mount | None:
         """The route that will serve this request, found without serving it.
@@ -587,10 +649,11 @@ class Router(MethodShortcuts):
         if not self._built:
             self.compile()
         path: str = scope["path"]
+        trie = self._trie  # one table for the whole lookup, even if routes are swapped meanwhile
         raw = scope.get("raw_path")
         # PERF: a fully static path is one dict lookup, without the matcher's call and
         # result tuple (the matcher tries the same dict first, so the answer is the same).
-        table = self._trie.static_paths.get(path)
+        table = trie.static_paths.get(path)
         params: dict[str, Any]
         if table is not None and raw == table.plain_raw and not scope.get("root_path"):
             # PERF: raw bytes equal to a plain static path's own have no escapes, NUL or
@@ -603,11 +666,11 @@ class Router(MethodShortcuts):
             # argument as an int and formats (then discards) a TypeError on every call.
             if scope.get("root_path") or raw is None or _NEEDS_CAREFUL_PATH(raw) is not None:
                 path = route_path(scope)
-                table = self._trie.static_paths.get(path)
+                table = trie.static_paths.get(path)
             if table is not None:
                 params = {}
             else:
-                found = self._trie.match(path)
+                found = trie.match(path)
                 if found is None:
                     return self._dispatch_fallback
                 table, params = found
@@ -700,6 +763,26 @@ class Router(MethodShortcuts):
         if query:
             location += "?" + query.decode("latin-1")
         return RedirectResponse(location, status_code=status)
+
+
+def _trie_of(routes: Sequence[BaseRoute]) -> Trie[MethodTable]:
+    """A new route table of ``routes``, known to fit together (no warnings again)."""
+    trie: Trie[MethodTable] = Trie()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UnreachableRouteWarning)
+        for route in routes:
+            trie.find_or_insert(route.template, MethodTable).add(route)
+    return trie
+
+
+def _reporting(
+    routes: Sequence[BaseRoute],
+) -> tuple[frozenset[ASGIApp], dict[ASGIApp, InlineCall]]:
+    """The compiled routes that report their start, and the direct calls among them."""
+    reporting = frozenset(
+        app for route in routes if (app := route.app) is not None and reports_start(app)
+    )
+    return reporting, {app: inline for app in reporting if (inline := inline_call(app)) is not None}
 
 
 def _lifespans(lifespan: Lifespan | Sequence[Lifespan] | None) -> list[Lifespan]:
