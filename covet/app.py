@@ -77,6 +77,8 @@ class CovetPy(MethodShortcuts):
         shutting_down: Set when the server starts shutting the app down, before the
             lifespans exit: ``if request.app.shutting_down:`` or
             ``await request.app.shutting_down`` (see :class:`~covet.lifespan.ShutdownSignal`).
+        started: ``True`` from the end of the lifespan's start-up until its shutdown begins
+            (what a readiness probe waits for, see :class:`covet.observability.HealthCheck`).
     """
 
     def __init__(
@@ -156,6 +158,7 @@ class CovetPy(MethodShortcuts):
         self._inline_errors: ErrorMiddleware | None = None
         self._lifespan_state: dict[str, Any] | None = None
         self.shutting_down = ShutdownSignal()
+        self.started = False
         self._needs_scope_fixup = bool(self.root_path)
         self._openapi_served = False
         # The cached document (FastAPI's name); None until openapi() makes it.
@@ -384,10 +387,12 @@ class CovetPy(MethodShortcuts):
             for route in self.router.routes:
                 for node in getattr(route, "app_dependencies", ()):
                     await self.app_dependencies.get(node)
+            self.started = True
             try:
                 yield
             finally:
                 # First thing on shutdown, before anything set up above is torn down.
+                self.started = False
                 self.signal_shutdown()
 
     def explain_missing_state(self) -> str:
