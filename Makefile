@@ -3,7 +3,8 @@ PYTHON ?= python3
 PORT ?= 8000
 VENV := .venv
 BIN := $(VENV)/bin
-# `make test` and the other tools install the dev extra; `make run` only what the example needs.
+# `make test` and the other tools install the dev extra; `make run` only what the example needs
+# (a server, and the database drivers: SQLite by default, DATABASE_URL for PostgreSQL/MariaDB).
 STAMP := $(VENV)/.installed
 RUN_STAMP := $(VENV)/.installed-run
 # Which interpreter made the venv (version and installation); another one means a new venv.
@@ -28,7 +29,7 @@ $(STAMP): $(VENV_PYTHON) pyproject.toml
 
 $(RUN_STAMP): $(VENV_PYTHON) pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[server]'
+	$(BIN)/python -m pip install --quiet -e '.[server,postgres,mysql]'
 	touch $(RUN_STAMP)
 
 run: $(RUN_STAMP)

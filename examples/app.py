@@ -3,7 +3,10 @@
 It shows what the core offers: JSON handlers, typed path parameters, a Router included
 with a prefix, query parameters, a JSON request body, an HTML page, a streamed response,
 a WebSocket echo, a lifespan that yields typed state, the access-log middleware and an
-exception handler.
+exception handler — and a resource kept in a database: notes, stored through ``covet.db``
+(SQLAlchemy) in the SQLite file ``example.db`` unless ``DATABASE_URL`` names another database
+(``postgresql+asyncpg://…``, ``mysql+asyncmy://…``), with a session per request, a 404 from
+``get_or_404`` and paginated listings.
 """
 
 from __future__ import annotations
@@ -16,6 +19,9 @@ from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Annotated, Any
 
+from sqlalchemy import String, Text, select
+from sqlalchemy.orm import Mapped, mapped_column
+
 from covet import (
     CovetPy,
     Depends,
@@ -23,10 +29,14 @@ from covet import (
     JSONResponse,
     Query,
     Request,
+    Response,
     Router,
+    Secret,
+    Settings,
     StreamingResponse,
     WebSocket,
 )
+from covet.db import AsyncSession, Database, Model, paginate, schema_from_model
 from covet.middleware import AccessLogMiddleware
 from covet.routing import WebSocketRoute
 from covet.validation import Constraints
@@ -114,19 +124,16 @@ async def list_items(
 
 # A 404 is either this app's ``MissingItem`` body or, for a path segment that is not a whole
 # number, the router's RFC 9457 problem document.
-NOT_FOUND = {
-    "description": "No item has this id.",
-    "model": MissingItem,
-    "content": {
-        "application/problem+json": {
-            "schema": {
-                "type": "object",
-                "properties": {"status": {"const": 404}, "title": {"type": "string"}},
-                "required": ["status", "title"],
-            }
+PROBLEM_404 = {
+    "application/problem+json": {
+        "schema": {
+            "type": "object",
+            "properties": {"status": {"const": 404}, "title": {"type": "string"}},
+            "required": ["status", "title"],
         }
-    },
+    }
 }
+NOT_FOUND = {"description": "No item has this id.", "model": MissingItem, "content": PROBLEM_404}
 
 
 @items.get("/items/{item_id:int}", responses={404: NOT_FOUND})
@@ -144,6 +151,92 @@ async def create_item(item: ItemIn, store: Annotated[AppState, Depends(app_state
     return store.add(item.name.strip(), float(item.price))
 
 
+# -- notes, kept in a database (covet.db on SQLAlchemy) -----------------------------------------
+
+
+class ExampleSettings(Settings):
+    """Read from the environment: ``DATABASE_URL`` chooses the database."""
+
+    database_url: Secret[str] = Secret("sqlite+aiosqlite:///example.db")
+
+
+db = Database(ExampleSettings().database_url)
+
+
+class Note(Model):
+    """A row of ``example_notes``."""
+
+    __tablename__ = "example_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(100))
+    body: Mapped[str] = mapped_column(Text, default="")
+
+
+NoteOut = schema_from_model(Note)
+
+
+@dataclass
+class NoteIn:
+    """What a client sends to create a note."""
+
+    title: Annotated[str, Constraints(pattern=r"\S", max_length=100)]
+    body: Annotated[str, Constraints(max_length=10_000)] = ""
+
+
+@dataclass
+class NotesPage:
+    """One page of notes, newest first, with how many there are in all."""
+
+    items: list[NoteOut]  # type: ignore[valid-type]
+    total: int
+    page: int
+    size: int
+
+
+@asynccontextmanager
+async def notes_table(app: CovetPy) -> AsyncIterator[None]:
+    """Create the notes table at start-up if the database does not have it yet."""
+    async with db.engine.begin() as connection:
+        await connection.run_sync(Model.metadata.create_all, tables=[Note.__table__])
+    yield
+
+
+notes = Router(tags=["notes"])
+Session = Annotated[AsyncSession, Depends(db.session)]
+NOTE_NOT_FOUND = {404: {"description": "No note has this id.", "content": PROBLEM_404}}
+
+
+@notes.get("/notes")
+async def list_notes(
+    session: Session,
+    page: Annotated[int, Query(ge=1, le=1_000_000, description="Page number, from 1.")] = 1,
+    size: Annotated[int, Query(ge=1, le=100, description="Notes per page.")] = 20,
+) -> NotesPage:
+    """List notes, newest first, ``?page=`` and ``?size=`` at a time."""
+    found = await paginate(session, select(Note).order_by(Note.id.desc()), page=page, size=size)
+    return NotesPage(items=found.items, total=found.total or 0, page=page, size=size)
+
+
+@notes.get("/notes/{note_id:int}", responses=NOTE_NOT_FOUND)
+async def get_note(note_id: int, session: Session) -> NoteOut:  # type: ignore[valid-type]
+    """Return one note (404 when there is none)."""
+    return await Note.get_or_404(session, note_id)
+
+
+@notes.post("/notes", status_code=201)
+async def create_note(note: NoteIn, session: Session) -> NoteOut:  # type: ignore[valid-type]
+    """Store a note from a JSON body such as ``{"title": "Buy tea", "body": "green"}``."""
+    return await Note.create(session, title=note.title.strip(), body=note.body)
+
+
+@notes.delete("/notes/{note_id:int}", status_code=204, responses=NOTE_NOT_FOUND)
+async def delete_note(note_id: int, session: Session) -> Response:
+    """Delete one note (404 when there is none)."""
+    await (await Note.get_or_404(session, note_id)).delete(session)
+    return Response(status_code=204)
+
+
 # -- the application --------------------------------------------------------------------------
 
 
@@ -153,11 +246,12 @@ async def item_not_found(request: Request, exc: ItemNotFoundError) -> JSONRespon
 
 
 app = CovetPy(
-    lifespan=lifespan,
+    lifespan=[db.lifespan, notes_table, lifespan],
     middleware=[(AccessLogMiddleware, {})],
     exception_handlers={ItemNotFoundError: item_not_found},
 )
 app.include_router(items, prefix="/api")
+app.include_router(notes, prefix="/api")
 
 
 @app.get("/", responses={200: {"content": {"text/html": {"schema": {"type": "string"}}}}})

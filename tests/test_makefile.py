@@ -81,9 +81,9 @@ def test_a_venv_of_the_same_python_is_kept(project: Path) -> None:
     assert make(project, ".venv/.installed-run", f"PYTHON={python}") == ""  # no pip run
 
 
-def test_make_run_installs_the_server_extra_only(project: Path) -> None:
+def test_make_run_installs_the_server_and_database_extras_only(project: Path) -> None:
     python = fake_python(project / "py" / "python3", "3.12.1 /new/python")
     run = make(project, "-n", "run", f"PYTHON={python}")
-    assert "-e '.[server]'" in run
+    assert "-e '.[server,postgres,mysql]'" in run
     assert "[dev]" not in run
     assert "-e '.[dev]'" in make(project, "-n", "test", f"PYTHON={python}")

@@ -154,11 +154,15 @@ async def paginate(
         number = 1 if page is None else page
         if number < 1:
             raise HTTPException(400, "Page numbers start at 1.")
-        total = await session.scalar(
-            select(func.count()).select_from(query.order_by(None).subquery())
+        total = int(
+            await session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+            or 0
         )
-        found = await session.scalars(query.limit(size).offset((number - 1) * size))
-        return Page(list(found.all()), total=int(total or 0))
+        offset = (number - 1) * size
+        if offset >= total:  # past the end: no query (and no OFFSET a database cannot take)
+            return Page([], total=total)
+        found = await session.scalars(query.limit(size).offset(offset))
+        return Page(list(found.all()), total=total)
     if cursor is not None:
         query = query.where(by > _decode_cursor(cursor))
     rows = list((await session.scalars(query.order_by(by).limit(size + 1))).all())
