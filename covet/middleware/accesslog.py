@@ -1,4 +1,4 @@
-"""One structured log line per request: method, path, status, duration, request id."""
+"""One structured log line per request: method, path, route, status, duration, client, id."""
 
 from __future__ import annotations
 
@@ -58,6 +58,10 @@ class AccessLogMiddleware:
             level = logging.ERROR if status >= 500 else self.level
             # Escape the client-controlled path so it cannot forge extra log lines.
             path = scope["path"].encode("unicode_escape").decode("ascii")
+            # Read at the end: the route is known once matched, the client once an inner
+            # ProxyHeadersMiddleware has put the forwarded one in the scope.
+            route = getattr(scope.get("route"), "path", None)
+            client = scope.get("client")
             self.logger.log(
                 level,
                 "%s %s %d %.2fms request_id=%s",
@@ -72,5 +76,7 @@ class AccessLogMiddleware:
                     "status": status,
                     "duration_ms": duration_ms,
                     "request_id": rid,
+                    "route": route,
+                    "client": f"{client[0]}:{client[1]}" if client else None,
                 },
             )

@@ -1,5 +1,15 @@
-"""Running in production: health and readiness probes (standard library only)."""
+"""Running in production: health probes, structured logs (standard library only)."""
 
 from covet.observability.health import CheckResult, HealthCheck, HealthReport
+from covet.observability.logs import DevFormatter, JSONFormatter, redact
+from covet.observability.stack import Observability
 
-__all__ = ["CheckResult", "HealthCheck", "HealthReport"]
+__all__ = [
+    "CheckResult",
+    "DevFormatter",
+    "HealthCheck",
+    "HealthReport",
+    "JSONFormatter",
+    "Observability",
+    "redact",
+]

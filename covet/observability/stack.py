@@ -1,0 +1,152 @@
+"""``Observability``: the one switch that turns logs (and metrics) on for an app."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from covet.exceptions import ConfigurationError
+from covet.middleware.accesslog import AccessLogMiddleware
+from covet.middleware.request_id import RequestIDMiddleware
+from covet.observability.logs import DevFormatter, JSONFormatter
+
+__all__ = ["Observability"]
+
+_LEVELS = frozenset({"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"})
+# uvicorn's loggers: their records go through the root handler, formatted like ours.
+_SERVER_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "granian", "hypercorn.error")
+
+
+@dataclass
+class _Saved:
+    """What configuring logging changed, to put back at shutdown."""
+
+    root_level: int
+    loggers: dict[str, tuple[list[logging.Handler], bool, bool]] = field(default_factory=dict)
+
+
+class Observability:
+    """Structured logs for an app, switched on in one place.
+
+    ``obs = Observability(service_name="shop")``, then ``CovetPy(lifespan=obs.lifespan)`` and
+    ``obs.instrument(app)``. At start-up the lifespan installs one handler on the root logger,
+    so every library's records (uvicorn's included) get the same format: JSON lines
+    (:class:`~covet.observability.logs.JSONFormatter`) or, with ``json_logs=False``, readable
+    lines (:class:`~covet.observability.logs.DevFormatter`). ``instrument`` adds the request
+    id and access log middleware (unless the app has them): every record logged while a
+    request runs carries its id, and each request ends with one access line naming its
+    route template, status, duration and client. At shutdown the logging set-up is put back.
+
+    Args:
+        service_name: Written as ``service`` on every JSON line.
+        json_logs: JSON lines (production) or readable lines (development).
+        log_level: The root logger's level: ``"DEBUG"``, ``"INFO"``, ...
+        access_log: Log one line per request (``covet.access``). uvicorn's own access
+            lines (``uvicorn.access``) are silenced meanwhile: ours carry more.
+        log_stream: Where the lines go (``sys.stderr`` by default).
+        static_fields: More fields on every JSON line (``{"env": "prod"}``).
+
+    Raises:
+        ConfigurationError: A setting is invalid.
+    """
+
+    def __init__(
+        self,
+        *,
+        service_name: str | None = None,
+        json_logs: bool = True,
+        log_level: str = "INFO",
+        access_log: bool = True,
+        log_stream: IO[str] | None = None,
+        static_fields: Mapping[str, Any] | None = None,
+    ) -> None:
+        if str(log_level).upper() not in _LEVELS:
+            raise ConfigurationError(
+                f"Observability: log_level must be one of {sorted(_LEVELS)}, not {log_level!r}."
+            )
+        self.service_name = service_name
+        self.json_logs = json_logs
+        self.log_level = str(log_level).upper()
+        self.access_log = access_log
+        self.log_stream = log_stream
+        self.formatter: logging.Formatter = (
+            JSONFormatter(service_name=service_name, static_fields=static_fields)
+            if json_logs
+            else DevFormatter()
+        )
+        self.handler: logging.Handler | None = None
+        self._saved: _Saved | None = None
+
+    # -- the app --------------------------------------------------------------------------
+
+    def instrument(self, app: Any) -> None:
+        """Add what the switch needs to ``app``: middleware and, if absent, the lifespan.
+
+        Middleware the app already has (a configured ``RequestIDMiddleware``, say) is kept
+        as it is, not added twice. The lifespan is entered first, so the other lifespans'
+        start-up logs are formatted too.
+        """
+        present = {factory for factory, _ in app.user_middleware}
+        if self.access_log and AccessLogMiddleware not in present:
+            app.add_middleware(AccessLogMiddleware)
+        if RequestIDMiddleware not in present:
+            app.add_middleware(RequestIDMiddleware)  # outermost: every record has the id
+        lifespans = app.router.lifespans
+        if self.lifespan not in lifespans:
+            lifespans.insert(0, self.lifespan)
+        app.invalidate()
+
+    @asynccontextmanager
+    async def lifespan(self, app: Any) -> AsyncIterator[None]:
+        """Configure logging for as long as the app runs (``CovetPy(lifespan=obs.lifespan)``)."""
+        self.configure_logging()
+        try:
+            yield
+        finally:
+            self.restore_logging()
+
+    # -- logging --------------------------------------------------------------------------
+
+    def configure_logging(self) -> None:
+        """Install the handler on the root logger and route the servers' loggers through it.
+
+        Called by :meth:`lifespan`; call it yourself to format logs emitted before start-up.
+        Calling it again while configured does nothing.
+        """
+        if self._saved is not None:
+            return
+        root = logging.getLogger()
+        saved = _Saved(root.level)
+        handler = logging.StreamHandler(self.log_stream or sys.stderr)
+        handler.setFormatter(self.formatter)
+        root.addHandler(handler)
+        root.setLevel(self.log_level)
+        for name in _SERVER_LOGGERS:
+            logger = logging.getLogger(name)
+            saved.loggers[name] = (list(logger.handlers), logger.propagate, logger.disabled)
+            for old in list(logger.handlers):
+                logger.removeHandler(old)
+            logger.propagate = True  # to the root handler
+        if self.access_log:
+            logging.getLogger("uvicorn.access").disabled = True
+        self.handler, self._saved = handler, saved
+
+    def restore_logging(self) -> None:
+        """Remove the handler and give the servers' loggers their own back."""
+        saved, handler = self._saved, self.handler
+        if saved is None or handler is None:
+            return
+        root = logging.getLogger()
+        root.removeHandler(handler)
+        root.setLevel(saved.root_level)
+        for name, (handlers, propagate, disabled) in saved.loggers.items():
+            logger = logging.getLogger(name)
+            for old in handlers:
+                logger.addHandler(old)
+            logger.propagate, logger.disabled = propagate, disabled
+        handler.flush()
+        self.handler = self._saved = None

@@ -1,0 +1,24 @@
+"""The app the observability end-to-end tests serve under real uvicorn processes.
+
+JSON logs go to stderr (the server's log file); ``/work`` logs a line inside a request.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from covet import CovetPy
+from covet.observability import HealthCheck, Observability
+
+obs = Observability(service_name="e2e-shop")
+app = CovetPy(lifespan=obs.lifespan)
+app.include_router(HealthCheck().router)
+
+
+@app.get("/items/{item_id}")
+async def item(item_id: int) -> dict[str, int]:
+    logging.getLogger("e2e.shop").info("item %d served", item_id)
+    return {"item_id": item_id}
+
+
+obs.instrument(app)
