@@ -8,6 +8,7 @@ the import. They need only the standard library; the parts built on third-party 
 
 from covet.params import Security, SecurityScopes
 from covet.security.api_key import APIKeyBase, APIKeyCookie, APIKeyHeader, APIKeyQuery
+from covet.security.api_keys import APIKey, APIKeys, InvalidAPIKeyError, hash_api_key
 from covet.security.base import SecurityBase
 from covet.security.guards import require_roles, require_scopes
 from covet.security.http import (
@@ -39,10 +40,12 @@ from covet.security.tokens import (
 
 __all__ = [
     "JWKS_PATH",
+    "APIKey",
     "APIKeyBase",
     "APIKeyCookie",
     "APIKeyHeader",
     "APIKeyQuery",
+    "APIKeys",
     "Claims",
     "ECKey",
     "EdDSAKey",
@@ -54,6 +57,7 @@ __all__ = [
     "HTTPBasicCredentials",
     "HTTPBearer",
     "InsufficientScopeError",
+    "InvalidAPIKeyError",
     "InvalidTokenError",
     "JWTManager",
     "OAuth2",
@@ -70,6 +74,7 @@ __all__ = [
     "SigningKey",
     "TokenPair",
     "TokenStoreUnavailableError",
+    "hash_api_key",
     "require_roles",
     "require_scopes",
 ]

@@ -9,7 +9,6 @@ revocation (its ``jti``, its refresh family, its user's "not before" stamp) in o
 
 from __future__ import annotations
 
-import inspect
 import math
 import secrets
 import time
@@ -32,13 +31,14 @@ from covet.security.tokens import (
     HEADER_TYPES,
     REFRESH,
     Claims,
-    InsufficientScopeError,
     InvalidTokenError,
     TokenPair,
     TokenStoreUnavailableError,
     check_claims,
     is_time,
+    require_granted,
 )
+from covet.security.utils import with_annotations
 from covet.stores import MemoryStore, Store, StoreUnavailableError
 
 # Header parameters that would make us trust keys or certificates from the token itself.
@@ -339,23 +339,18 @@ class JWTManager:
             claims = verified.get(token)
             if claims is None:
                 claims = verified[token] = await manager.verify(token)
-            missing = [scope for scope in security_scopes.scopes if scope not in claims.scopes]
-            if missing:
-                raise InsufficientScopeError(security_scopes.scopes)
+            require_granted(security_scopes.scopes, claims.scopes)
             return claims
 
         # The scheme is this manager's object, so the signature is built, not annotated.
         reader = Depends(self.scheme)  # type: ignore[arg-type]  # each scheme is callable
-        parameters = inspect.signature(current_claims).parameters
-        current_claims.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
-            [
-                parameters["request"].replace(annotation=Request),
-                parameters["security_scopes"].replace(annotation=SecurityScopes),
-                parameters["credentials"].replace(annotation=Annotated[Any, reader]),
-            ],
-            return_annotation=Claims,
+        return with_annotations(
+            current_claims,
+            Claims,
+            request=Request,
+            security_scopes=SecurityScopes,
+            credentials=Annotated[Any, reader],
         )
-        return current_claims
 
     def require_scopes(self, *scopes: str) -> Depends:
         """A guard requiring OAuth2 ``scopes`` (403 ``insufficient_scope`` without them)."""

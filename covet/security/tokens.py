@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeGuard
 
@@ -39,6 +39,12 @@ class InsufficientScopeError(HTTPException):
         challenge = f'Bearer error="insufficient_scope", scope="{scope}"'
         super().__init__(403, "Insufficient scope", {"WWW-Authenticate": challenge})
         self.scopes = scopes
+
+
+def require_granted(required: Sequence[str], granted: Collection[str]) -> None:
+    """Raise :class:`InsufficientScopeError` unless every ``required`` scope is ``granted``."""
+    if any(scope not in granted for scope in required):
+        raise InsufficientScopeError(list(required))
 
 
 class ForbiddenError(HTTPException):
