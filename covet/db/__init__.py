@@ -18,10 +18,11 @@ from covet.db.errors import (  # noqa: E402
     http_error,
 )
 from covet.db.model import NAMING_CONVENTION, Model, Page, paginate  # noqa: E402
-from covet.db.schemas import schema_from_model  # noqa: E402
+from covet.db.schemas import UNSET, input_schema_from_model, schema_from_model  # noqa: E402
 
 __all__ = [
     "NAMING_CONVENTION",
+    "UNSET",
     "AsyncSession",
     "ConstraintViolationError",
     "Database",
@@ -29,6 +30,7 @@ __all__ = [
     "Model",
     "Page",
     "http_error",
+    "input_schema_from_model",
     "paginate",
     "schema_from_model",
 ]

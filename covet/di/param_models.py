@@ -27,6 +27,7 @@ from covet.validation import (
     compile_validator,
 )
 from covet.validation._typing import is_dataclass_type, type_hints, typeddict_fields
+from covet.validation.models import forbids_extra as marked_forbid_extra
 from covet.validation.models import is_msgspec_struct, is_pydantic_model
 
 SOURCES = frozenset({Source.QUERY, Source.HEADER, Source.COOKIE, Source.FORM})
@@ -112,13 +113,14 @@ _CONNECTION = "connection"
 
 def forbids_extra(model: type[Any]) -> bool:
     """Whether ``model`` refuses unknown keys: pydantic ``extra="forbid"``, msgspec
-    ``forbid_unknown_fields=True``. Dataclasses and TypedDicts have no such setting: extra
-    keys are ignored, as pydantic's default ``extra="ignore"`` does."""
+    ``forbid_unknown_fields=True``, a dataclass or TypedDict marked with
+    :func:`covet.validation.forbid_extra`. Otherwise extra keys are ignored, as pydantic's
+    default ``extra="ignore"`` does."""
     if is_pydantic_model(model):
         return bool(model.model_config.get("extra") == "forbid")
     if is_msgspec_struct(model):
         return bool(model.__struct_config__.forbid_unknown_fields)
-    return False
+    return marked_forbid_extra(model)
 
 
 def _refusing_extra(

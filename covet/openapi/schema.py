@@ -31,7 +31,7 @@ from typing import Any
 from covet._annotations import is_typeddict
 from covet.validation import Constraints
 from covet.validation.constraints import constraints_from
-from covet.validation.models import is_msgspec_struct, is_pydantic_model
+from covet.validation.models import forbids_extra, is_msgspec_struct, is_pydantic_model
 
 Schema = dict[str, Any]
 
@@ -318,6 +318,8 @@ class SchemaRegistry:
         schema: Schema = {"type": "object", "title": cls.__name__, "properties": properties}
         if required:
             schema["required"] = required
+        if forbids_extra(cls):
+            schema["additionalProperties"] = False
         return schema
 
 

@@ -16,6 +16,7 @@ from covet.validation.errors import (
     ValidationError,
     ValidationIssue,
 )
+from covet.validation.models import forbid_extra
 from covet.validation.serialization import Serializer, compile_serializer
 
 __all__ = [
@@ -31,4 +32,5 @@ __all__ = [
     "Validator",
     "compile_serializer",
     "compile_validator",
+    "forbid_extra",
 ]

@@ -46,6 +46,7 @@ def fast_model_validator(
     target: type[Any] | None,
     fields: Sequence[tuple[str, Callable[[Any], Any], bool]],
     fallback: Callable[..., Any],
+    allowed: frozenset[str] | None = None,
 ) -> Callable[[Any], Any]:
     """Wrap ``fallback`` with a fast path building ``target(**fields)`` (a dict if ``None``).
 
@@ -58,11 +59,14 @@ def fast_model_validator(
             started: ``done`` holds the fields it validated, ``error`` the ``ValidationError``
             of the field it stopped at (``None`` when a required key was missing or the
             model itself refused the values).
+        allowed: The only keys the object may have (``None``: any); an object with another
+            key goes to ``fallback``, which reports it.
     """
     namespace: dict[str, Any] = {
         "fallback": fallback,
         "target": target,
         "ValidationError": ValidationError,
+        "allowed": allowed,
     }
     steps: list[str] = []
     for index, (name, validate, required) in enumerate(fields):
@@ -91,6 +95,11 @@ def fast_model_validator(
         "def validate_model(value):",
         "    if type(value) is not dict:",
         "        return fallback(value)",
+        *(
+            ["    if not value.keys() <= allowed:", "        return fallback(value)"]
+            if allowed is not None
+            else []
+        ),
         "    fields = {}",
         "    try:",
         *(f"        {step}" for step in steps),

@@ -281,7 +281,7 @@ class _Compiler:
             m.FieldPlan(name, self.build(hint, None), required)
             for name, hint, required in typeddict_fields(td)
         ]
-        return m.typeddict_validator(td.__name__, plans)
+        return m.typeddict_validator(td, plans)
 
 
 def _name(annotation: Any) -> str:

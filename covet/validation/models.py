@@ -11,7 +11,7 @@ import re
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from covet.validation._codegen import fast_model_validator
 from covet.validation.errors import (
@@ -24,6 +24,24 @@ from covet.validation.errors import (
 )
 
 Validator = Callable[[Any], Any]
+_T = TypeVar("_T")
+_FORBID_EXTRA = "__covet_forbid_extra__"
+
+
+def forbid_extra(cls: _T) -> _T:
+    """Class decorator: the dataclass or TypedDict refuses JSON keys it does not declare.
+
+    An unknown key is a 422 issue at that key (``"extra_forbidden"``, as pydantic's
+    ``extra="forbid"``), and the OpenAPI schema says ``additionalProperties: false``. Without
+    it, unknown keys are ignored.
+    """
+    setattr(cls, _FORBID_EXTRA, True)
+    return cls
+
+
+def forbids_extra(cls: Any) -> bool:
+    """Whether :func:`forbid_extra` marked ``cls``."""
+    return getattr(cls, _FORBID_EXTRA, False) is True
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +59,7 @@ def _validate_fields(
     what: str,
     done: dict[str, Any] | None,
     failed: ValidationError | None,
+    allowed: frozenset[str] | None = None,
 ) -> tuple[dict[str, Any], list[ValidationIssue]]:
     """Validate every field, collecting every issue.
 
@@ -72,20 +91,38 @@ def _validate_fields(
                 error = exc
         issues.extend(i.with_prefix((name,)) for i in error.issues)
         if len(issues) > MAX_ISSUES:
-            break
+            return out, issues
+    if allowed is not None:
+        for key in value:
+            if key not in allowed:
+                issues.append(
+                    ValidationIssue(
+                        (key,), "Extra inputs are not permitted", "extra_forbidden", value[key]
+                    )
+                )
+                if len(issues) > MAX_ISSUES:
+                    break
     return out, issues
 
 
+def _allowed_keys(cls: Any, fields: Sequence[FieldPlan]) -> frozenset[str] | None:
+    return frozenset(plan.name for plan in fields) if forbids_extra(cls) else None
+
+
 def dataclass_validator(cls: type[Any], fields: Sequence[FieldPlan]) -> Validator:
-    """Build ``cls`` from a JSON object; unknown keys are ignored, every bad field reported."""
+    """Build ``cls`` from a JSON object; every bad field reported.
+
+    Unknown keys are ignored, or refused when the class is marked with :func:`forbid_extra`.
+    """
     what = cls.__name__
+    allowed = _allowed_keys(cls, fields)
 
     def validate_dataclass(
         value: Any, done: dict[str, Any] | None = None, failed: ValidationError | None = None
     ) -> Any:
         if isinstance(value, cls):
             return value
-        kwargs, issues = _validate_fields(fields, value, what, done, failed)
+        kwargs, issues = _validate_fields(fields, value, what, done, failed, allowed)
         if issues:
             raise ValidationError(issues)
         try:
@@ -93,21 +130,23 @@ def dataclass_validator(cls: type[Any], fields: Sequence[FieldPlan]) -> Validato
         except ValueError as exc:
             raise invalid(f"Value error, {exc}", "value_error", ctx={"error": exc}) from None
 
-    return fast_model_validator(cls, _field_specs(fields), validate_dataclass)
+    return fast_model_validator(cls, _field_specs(fields), validate_dataclass, allowed)
 
 
-def typeddict_validator(name: str, fields: Sequence[FieldPlan]) -> Validator:
-    """Build a plain dict with the TypedDict's keys; unknown keys are ignored."""
+def typeddict_validator(td: type[Any], fields: Sequence[FieldPlan]) -> Validator:
+    """Build a plain dict with the TypedDict's keys; unknown keys are ignored (or refused)."""
+    name = td.__name__
+    allowed = _allowed_keys(td, fields)
 
     def validate_typeddict(
         value: Any, done: dict[str, Any] | None = None, failed: ValidationError | None = None
     ) -> dict[str, Any]:
-        out, issues = _validate_fields(fields, value, name, done, failed)
+        out, issues = _validate_fields(fields, value, name, done, failed, allowed)
         if issues:
             raise ValidationError(issues)
         return out
 
-    return fast_model_validator(None, _field_specs(fields), validate_typeddict)
+    return fast_model_validator(None, _field_specs(fields), validate_typeddict, allowed)
 
 
 def _field_specs(fields: Sequence[FieldPlan]) -> list[tuple[str, Validator, bool]]:

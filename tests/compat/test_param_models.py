@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -10,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from covet import Cookie, CovetPy, Form, Header, Query
 from covet.testing import TestClient
+from covet.validation import forbid_extra
 
 
 class FilterParams(BaseModel):
@@ -45,6 +47,18 @@ class StrictQuery(msgspec.Struct, forbid_unknown_fields=True):
     q: str = ""
 
 
+@forbid_extra
+@dataclass
+class Paging:
+    page: int = 1
+
+
+@forbid_extra
+@dataclass
+class Rename:
+    name: str
+
+
 @pytest.fixture
 def client() -> TestClient:
     app = CovetPy(error_format="fastapi")
@@ -68,6 +82,14 @@ def client() -> TestClient:
     @app.get("/search/")
     async def search(params: Annotated[StrictQuery, Query()]) -> Any:
         return {"q": params.q}
+
+    @app.get("/pages/")
+    async def pages(paging: Annotated[Paging, Query()]) -> Any:
+        return {"page": paging.page}
+
+    @app.post("/rename/")
+    async def rename(body: Rename) -> Any:
+        return {"name": body.name}
 
     return TestClient(app)
 
@@ -128,3 +150,33 @@ def test_msgspec_forbid_unknown_fields_refuses_extra_query_parameters(client: Te
     response = client.get("/search/?q=x&page=2")
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["query", "page"]
+
+
+def test_a_forbid_extra_dataclass_refuses_extra_query_parameters(client: TestClient) -> None:
+    assert client.get("/pages/?page=2").json() == {"page": 2}
+    response = client.get("/pages/?page=2&size=9")
+    assert response.status_code == 422
+    assert response.json()["detail"] == [
+        {
+            "type": "extra_forbidden",
+            "loc": ["query", "size"],
+            "msg": "Extra inputs are not permitted",
+            "input": "9",
+        }
+    ]
+
+
+def test_a_forbid_extra_dataclass_body_refuses_extra_keys_as_pydantic_does(
+    client: TestClient,
+) -> None:
+    assert client.post("/rename/", json={"name": "a"}).json() == {"name": "a"}
+    response = client.post("/rename/", json={"name": "a", "id": 3})
+    assert response.status_code == 422
+    assert response.json()["detail"] == [
+        {
+            "type": "extra_forbidden",
+            "loc": ["body", "id"],
+            "msg": "Extra inputs are not permitted",
+            "input": 3,
+        }
+    ]

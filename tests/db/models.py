@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import CheckConstraint, ForeignKey, String
+import uuid
+
+from sqlalchemy import CheckConstraint, ForeignKey, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from covet.db import Model
@@ -26,3 +28,16 @@ class Post(Model):
     author_id: Mapped[int] = mapped_column(ForeignKey("t_authors.id"))
     title: Mapped[str] = mapped_column(String(200))
     author: Mapped[Author] = relationship(back_populates="posts")
+
+
+class Gadget(Model):
+    """Every kind of column default an input schema must tell apart."""
+
+    __tablename__ = "t_gadgets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(40))
+    colour: Mapped[str] = mapped_column(String(20), default="black")  # a plain default
+    code: Mapped[str] = mapped_column(String(32), default=lambda: uuid.uuid4().hex)  # callable
+    stock: Mapped[int] = mapped_column(server_default=text("0"))  # made by the database
+    note: Mapped[str | None] = mapped_column(String(100))  # nullable, no default

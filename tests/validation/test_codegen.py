@@ -15,7 +15,7 @@ from typing import Any, NotRequired, TypedDict
 
 import pytest
 
-from covet.validation import ValidationError, _codegen, compile_serializer
+from covet.validation import ValidationError, _codegen, compile_serializer, forbid_extra
 from covet.validation import models as m
 from covet.validation import serialization as ser
 from covet.validation.compiler import _Compiler
@@ -51,6 +51,18 @@ class Event(TypedDict):
 
 
 Weird = TypedDict("Weird", {"a-b": int, "class": str})
+
+
+@forbid_extra
+@dataclass
+class StrictOrder(Order):
+    """Order refusing keys it does not declare."""
+
+
+@forbid_extra
+class StrictEvent(Event):
+    """Event refusing keys it does not declare."""
+
 
 VALUES: list[Any] = [
     "x",
@@ -124,16 +136,20 @@ def random_inputs(seed: int, count: int) -> Iterator[Any]:
         yield value if rng.random() > 0.05 else rng.choice(VALUES)
 
 
-@pytest.mark.parametrize("annotation", [Order, Event, Weird, list[Order]])
+@pytest.mark.parametrize(
+    "annotation", [Order, Event, Weird, list[Order], StrictOrder, StrictEvent, list[StrictOrder]]
+)
 def test_fast_validators_match_the_generic_ones(
     annotation: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fast = _Compiler("json").build(annotation, None)
-    monkeypatch.setattr(m, "fast_model_validator", lambda target, fields, fallback: fallback)
+    monkeypatch.setattr(
+        m, "fast_model_validator", lambda target, fields, fallback, allowed=None: fallback
+    )
     generic = _Compiler("json").build(annotation, None)
     assert fast is not generic
     for value in random_inputs(seed=7, count=3000):
-        value = [value] if annotation == list[Order] else value
+        value = [value] if annotation in (list[Order], list[StrictOrder]) else value
         assert outcome(fast, value) == outcome(generic, value), value
 
 

@@ -18,6 +18,7 @@ from covet.validation import (
     ValidationError,
     compile_serializer,
     compile_validator,
+    forbid_extra,
 )
 from tests.support.optional import require
 
@@ -77,6 +78,39 @@ ITEM = {"name": "pen", "price": 1.5, "tags": ["a"]}
 def test_dataclass_is_built_with_defaults_and_unknown_keys_ignored() -> None:
     item = compile_validator(ItemIn)({**ITEM, "surprise": 1})
     assert item == ItemIn("pen", 1.5, ["a"], True, [])
+
+
+@forbid_extra
+@dataclass
+class StrictItem:
+    name: str
+    price: float = 0.0
+
+
+@forbid_extra
+class StrictMovie(TypedDict):
+    title: str
+
+
+def test_a_class_marked_forbid_extra_refuses_unknown_keys_after_its_fields() -> None:
+    assert compile_validator(StrictItem)({"name": "pen"}) == StrictItem("pen")
+    with pytest.raises(ValidationError) as info:
+        compile_validator(StrictItem)({"price": "x", "id": 3, "name": "pen", "owner": "ann"})
+    assert [(i.loc, i.type, i.msg) for i in info.value.issues] == [
+        (("price",), "float_type", "Input should be a valid number"),
+        (("id",), "extra_forbidden", "Extra inputs are not permitted"),
+        (("owner",), "extra_forbidden", "Extra inputs are not permitted"),
+    ]
+    with pytest.raises(ValidationError) as typed:
+        compile_validator(StrictMovie)({"title": "Heat", "year": 1995})
+    assert [(i.loc, i.type) for i in typed.value.issues] == [(("year",), "extra_forbidden")]
+
+
+def test_a_flood_of_unknown_keys_is_reported_within_the_issue_cap() -> None:
+    flood = {"name": "pen", **{f"k{n}": n for n in range(10_000)}}
+    with pytest.raises(ValidationError) as info:
+        compile_validator(StrictItem)(flood)
+    assert 0 < len(info.value.issues) <= 101
 
 
 def test_dataclass_instance_passes_through() -> None:
