@@ -40,8 +40,11 @@ def hs256(header: dict[str, Any], payload: dict[str, Any], secret: bytes = SECRE
 
 
 def protected_app(manager: JWTManager) -> CovetPy:
-    """An app with a route per kind of protection, and the token routes."""
-    app = CovetPy()
+    """An app with a route per kind of protection, and the token routes.
+
+    The app's lifespan closes the manager's store (its Redis connections), as a real app's does.
+    """
+    app = CovetPy(lifespan=manager.store.lifespan)
     app.include_router(manager.jwks_router())
 
     @app.get("/me")
