@@ -1,4 +1,4 @@
-"""``Observability``: the one switch that turns logs (and metrics) on for an app."""
+"""``Observability``: the one switch that turns logs and metrics on for an app."""
 
 from __future__ import annotations
 
@@ -7,12 +7,15 @@ import sys
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from covet.exceptions import ConfigurationError
 from covet.middleware.accesslog import AccessLogMiddleware
 from covet.middleware.request_id import RequestIDMiddleware
 from covet.observability.logs import DevFormatter, JSONFormatter
+
+if TYPE_CHECKING:
+    from covet.observability.metrics import PrometheusMetrics
 
 __all__ = ["Observability"]
 
@@ -30,7 +33,7 @@ class _Saved:
 
 
 class Observability:
-    """Structured logs for an app, switched on in one place.
+    """Structured logs and Prometheus metrics for an app, switched on in one place.
 
     ``obs = Observability(service_name="shop")``, then ``CovetPy(lifespan=obs.lifespan)`` and
     ``obs.instrument(app)``. At start-up the lifespan installs one handler on the root logger,
@@ -40,6 +43,9 @@ class Observability:
     id and access log middleware (unless the app has them): every record logged while a
     request runs carries its id, and each request ends with one access line naming its
     route template, status, duration and client. At shutdown the logging set-up is put back.
+    With ``metrics``, ``instrument`` also adds
+    :class:`~covet.observability.metrics.MetricsMiddleware` (outermost) and serves
+    ``metrics_path``.
 
     Args:
         service_name: Written as ``service`` on every JSON line.
@@ -49,9 +55,15 @@ class Observability:
             lines (``uvicorn.access``) are silenced meanwhile: ours carry more.
         log_stream: Where the lines go (``sys.stderr`` by default).
         static_fields: More fields on every JSON line (``{"env": "prod"}``).
+        metrics: ``True`` for Prometheus metrics with the defaults, or a configured
+            :class:`~covet.observability.metrics.PrometheusMetrics`. Needs the
+            ``observability`` extra: without it this raises ``MissingDependencyError``
+            naming it, at start-up.
+        metrics_path: Where the metrics are served (``None``: not served by the app).
 
     Raises:
         ConfigurationError: A setting is invalid.
+        MissingDependencyError: ``metrics`` without prometheus-client installed.
     """
 
     def __init__(
@@ -63,6 +75,8 @@ class Observability:
         access_log: bool = True,
         log_stream: IO[str] | None = None,
         static_fields: Mapping[str, Any] | None = None,
+        metrics: bool | PrometheusMetrics = False,
+        metrics_path: str | None = "/metrics",
     ) -> None:
         if str(log_level).upper() not in _LEVELS:
             raise ConfigurationError(
@@ -80,6 +94,17 @@ class Observability:
         )
         self.handler: logging.Handler | None = None
         self._saved: _Saved | None = None
+        self.metrics: PrometheusMetrics | None = None
+        if metrics is not False:
+            from covet.observability.metrics import PrometheusMetrics
+
+            self.metrics = PrometheusMetrics() if metrics is True else metrics
+            if not isinstance(self.metrics, PrometheusMetrics):
+                raise ConfigurationError(
+                    "Observability: metrics must be True, False or a PrometheusMetrics, "
+                    f"not {metrics!r}."
+                )
+        self.metrics_path = metrics_path
 
     # -- the app --------------------------------------------------------------------------
 
@@ -94,11 +119,24 @@ class Observability:
         if self.access_log and AccessLogMiddleware not in present:
             app.add_middleware(AccessLogMiddleware)
         if RequestIDMiddleware not in present:
-            app.add_middleware(RequestIDMiddleware)  # outermost: every record has the id
+            app.add_middleware(RequestIDMiddleware)  # every record below has the id
+        if self.metrics is not None:
+            self._instrument_metrics(app, present)
         lifespans = app.router.lifespans
         if self.lifespan not in lifespans:
             lifespans.insert(0, self.lifespan)
         app.invalidate()
+
+    def _instrument_metrics(self, app: Any, present: set[Any]) -> None:
+        from covet.observability.metrics import MetricsMiddleware
+
+        metrics = self.metrics
+        assert metrics is not None
+        if MetricsMiddleware not in present:
+            app.add_middleware(MetricsMiddleware, metrics=metrics)  # outermost: all is timed
+        path = self.metrics_path
+        if path is not None and app.router.match("GET", path) is None:
+            app.add_api_route(path, metrics.endpoint, name="metrics", include_in_schema=False)
 
     @asynccontextmanager
     async def lifespan(self, app: Any) -> AsyncIterator[None]:
@@ -107,6 +145,8 @@ class Observability:
         try:
             yield
         finally:
+            if self.metrics is not None:
+                self.metrics.mark_process_dead()
             self.restore_logging()
 
     # -- logging --------------------------------------------------------------------------

@@ -1,16 +1,19 @@
 """The app the observability end-to-end tests serve under real uvicorn processes.
 
-JSON logs go to stderr (the server's log file); ``/work`` logs a line inside a request.
+JSON logs go to stderr (the server's log file); ``/items/{item_id}`` logs a line inside a
+request; ``/pid`` names the worker process that answered; metrics are served at ``/metrics``
+(from all workers together when ``PROMETHEUS_MULTIPROC_DIR`` is set).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 
 from covet import CovetPy
 from covet.observability import HealthCheck, Observability
 
-obs = Observability(service_name="e2e-shop")
+obs = Observability(service_name="e2e-shop", metrics=True)
 app = CovetPy(lifespan=obs.lifespan)
 app.include_router(HealthCheck().router)
 
@@ -19,6 +22,11 @@ app.include_router(HealthCheck().router)
 async def item(item_id: int) -> dict[str, int]:
     logging.getLogger("e2e.shop").info("item %d served", item_id)
     return {"item_id": item_id}
+
+
+@app.get("/pid")
+async def pid() -> int:
+    return os.getpid()
 
 
 obs.instrument(app)
