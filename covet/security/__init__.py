@@ -20,6 +20,7 @@ from covet.security.http import (
 )
 from covet.security.jwt import JWKS_PATH, JWTManager
 from covet.security.keys import ECKey, EdDSAKey, HMACKey, RSAKey, SigningKey
+from covet.security.login import LoginAttempt, LoginGuard
 from covet.security.oauth2 import (
     OAuth2,
     OAuth2AuthorizationCodeBearer,
@@ -60,6 +61,8 @@ __all__ = [
     "InvalidAPIKeyError",
     "InvalidTokenError",
     "JWTManager",
+    "LoginAttempt",
+    "LoginGuard",
     "OAuth2",
     "OAuth2AuthorizationCodeBearer",
     "OAuth2PasswordBearer",
