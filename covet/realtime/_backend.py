@@ -1,0 +1,85 @@
+"""What a channels backend does, and what it calls back on the channels that own it."""
+
+from __future__ import annotations
+
+import abc
+import json
+from typing import Any, Protocol
+
+from covet.realtime.events import EventKind
+
+
+class Hub(Protocol):
+    """The side of :class:`~covet.realtime.Channels` a backend delivers to."""
+
+    def deliver(self, channel: str, event_id: str, payload: str) -> None:
+        """Hand a message that arrived on ``channel`` to its local subscribers."""
+
+    def signal(self, kind: EventKind) -> None:
+        """Tell every local subscriber that the backend is down (or back)."""
+
+    def last_seen(self, channel: str) -> str | None:
+        """The id of the newest message delivered on ``channel`` (for replay on recovery)."""
+
+
+class Backend(abc.ABC):
+    """Carries messages between the processes that share a channels URL.
+
+    A backend delivers every message published on a channel it is subscribed to, its own
+    process's included, through :meth:`Hub.deliver`; messages of one publisher arrive in
+    the order they were published.
+    """
+
+    #: How many messages per channel are kept for replay (0: none).
+    history: int = 0
+
+    @abc.abstractmethod
+    async def start(self, hub: Hub) -> None:
+        """Connect (or begin reconnecting in the background) and deliver to ``hub``."""
+
+    @abc.abstractmethod
+    async def stop(self) -> None:
+        """Disconnect and stop delivering."""
+
+    @abc.abstractmethod
+    async def subscribe(self, channel: str) -> str | None:
+        """Start delivering ``channel``; return its newest history id (``None``: no history).
+
+        Returns once messages published from now on will be delivered. Raises
+        :class:`~covet.realtime.ChannelsUnavailableError` during an outage.
+        """
+
+    @abc.abstractmethod
+    async def unsubscribe(self, channel: str) -> None:
+        """Stop delivering ``channel``."""
+
+    @abc.abstractmethod
+    async def publish(self, channel: str, payload: str) -> str:
+        """Send ``payload`` (JSON text) to every subscriber of ``channel``; return its id."""
+
+    async def replay(self, channel: str, after: str) -> list[tuple[str, str]]:
+        """The ``(id, payload)`` messages of ``channel``'s history after id ``after``.
+
+        An id the backend cannot read gives nothing (a client's header is not trusted).
+        """
+        return []
+
+    def order(self, event_id: str) -> tuple[int, ...] | None:
+        """A sort key for a history id of this backend (``None`` for other ids)."""
+        return None
+
+
+def decode(payload: str) -> Any:
+    """A message's data: its JSON decoded, or the text itself when it is not JSON."""
+    try:
+        return json.loads(payload)
+    except ValueError:
+        return payload
+
+
+def split_envelope(raw: str) -> tuple[str, str]:
+    """``"<id> <payload>"`` as sent over pub/sub into ``(id, payload)``."""
+    event_id, sep, payload = raw.partition(" ")
+    if not sep:
+        return "", raw
+    return event_id, payload

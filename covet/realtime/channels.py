@@ -1,0 +1,278 @@
+"""Publish/subscribe by channel name, in one process or across many, chosen by URL."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from covet import _json
+from covet.exceptions import ConfigurationError
+from covet.realtime._backend import Backend, decode
+from covet.realtime.events import Event, EventKind
+from covet.realtime.subscription import OVERFLOW_POLICIES, Overflow, Subscription
+from covet.realtime.url import backend_from_url
+
+DEFAULT_MAX_QUEUE = 1000
+
+
+@dataclasses.dataclass(eq=False)
+class _Channel:
+    """The local subscribers of one channel, and where its delivery stands."""
+
+    subscribers: set[Subscription] = dataclasses.field(default_factory=set)
+    lock: asyncio.Lock = dataclasses.field(default_factory=asyncio.Lock)
+    users: int = 0
+    subscribed: bool = False
+    last_id: str | None = None
+    last_key: tuple[int, ...] | None = None
+
+
+class Channels:
+    """Publish messages on named channels; every subscriber of the channel receives them.
+
+    The URL chooses the backend: ``memory://`` (this process only), ``redis://`` (Redis
+    pub/sub: every process and machine on that Redis) or ``postgresql://`` (LISTEN/NOTIFY
+    on that database)::
+
+        channels = Channels("redis://127.0.0.1:6379/0", history=100)
+        app = CovetPy(lifespan=channels.lifespan)
+
+        await channels.publish("room:lobby", {"user": "ann", "text": "hi"})
+
+        async with channels.subscribe("room:lobby") as sub:
+            async for event in sub:
+                ...
+
+    Args:
+        url: The backend's URL. Redis takes ``?namespace=`` (prefix of its channel and key
+            names, default ``covet:channels:``), ``socket_timeout`` and ``connect_timeout``.
+        history: Messages kept per channel for replay with ``last_event_id`` (memory and
+            Redis; 0 keeps none).
+        max_queue: Default bound of each subscriber's queue.
+        on_overflow: Default policy when a subscriber's queue is full: ``"disconnect"``
+            ends that subscription with :class:`~covet.realtime.SlowConsumerError`;
+            ``"drop_oldest"`` drops its oldest queued event.
+        **options: Keyword arguments for the backend; they win over the URL's query.
+
+    Raises:
+        ConfigurationError: The URL or an option cannot work.
+        MissingDependencyError: The backend's library is not installed
+            (``pip install 'covetpy[realtime]'``).
+    """
+
+    def __init__(
+        self,
+        url: str = "memory://",
+        *,
+        history: int = 0,
+        max_queue: int = DEFAULT_MAX_QUEUE,
+        on_overflow: Overflow = "disconnect",
+        **options: Any,
+    ) -> None:
+        if not isinstance(history, int) or isinstance(history, bool) or history < 0:
+            raise ConfigurationError(f"history must be a whole number >= 0, not {history!r}")
+        _check_queue(max_queue, on_overflow)
+        self.url = url
+        self.max_queue = max_queue
+        self.on_overflow: Overflow = on_overflow
+        self.backend: Backend = backend_from_url(url, history=history, **options)
+        self._channels: dict[str, _Channel] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._starting: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
+
+    @property
+    def history(self) -> int:
+        """Messages kept per channel for replay (0: none)."""
+        return self.backend.history
+
+    # -- life cycle ------------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def lifespan(self, app: Any = None) -> AsyncIterator[None]:
+        """Connect at start-up and disconnect at shutdown: ``CovetPy(lifespan=...)``."""
+        await self.connect()
+        try:
+            yield
+        finally:
+            await self.disconnect()
+
+    async def connect(self) -> None:
+        """Start the backend on the running loop (publishing and subscribing do it too).
+
+        A backend that cannot reach its server keeps trying in the background; meanwhile
+        publishing raises :class:`~covet.realtime.ChannelsUnavailableError`.
+        """
+        loop = asyncio.get_running_loop()
+        if self._loop is loop:
+            return
+        if self._starting is None or self._starting[0] is not loop:
+            self._starting = (loop, asyncio.Lock())
+        async with self._starting[1]:
+            if self._loop is loop:
+                return
+            self._channels = {}
+            await self.backend.start(self)
+            self._loop = loop
+
+    async def disconnect(self) -> None:
+        """Stop the backend; open subscriptions receive nothing more."""
+        if self._loop is None:
+            return
+        self._loop = None
+        await self.backend.stop()
+
+    # -- publishing ------------------------------------------------------------------------
+
+    async def publish(self, channel: str, message: Any) -> str:
+        """Send ``message`` (anything JSON can carry, or a string) on ``channel``.
+
+        Returns:
+            The message's id.
+
+        Raises:
+            ChannelsUnavailableError: The backend is down (503 in a request).
+            MessageTooLargeError: The backend cannot carry a message this large.
+            TypeError: ``message`` cannot be encoded as JSON.
+        """
+        _check_name(channel)
+        payload = _json.dumps(message).decode("utf-8")
+        await self.connect()
+        return await self.backend.publish(channel, payload)
+
+    # -- subscribing -----------------------------------------------------------------------
+
+    def subscribe(
+        self,
+        channel: str,
+        *,
+        last_event_id: str | None = None,
+        max_queue: int | None = None,
+        on_overflow: Overflow | None = None,
+    ) -> Subscription:
+        """Subscribe to ``channel``: ``async with channels.subscribe(name) as sub``.
+
+        Once inside the ``async with``, every message published on the channel reaches the
+        subscription. With history, ``last_event_id`` (an SSE client's ``Last-Event-ID``)
+        first replays the kept messages newer than it; an id the backend does not know
+        replays nothing.
+
+        Raises:
+            ChannelsUnavailableError: On entry, while the backend is down.
+        """
+        _check_name(channel)
+        max_queue = self.max_queue if max_queue is None else max_queue
+        on_overflow = self.on_overflow if on_overflow is None else on_overflow
+        _check_queue(max_queue, on_overflow)
+        return Subscription(
+            self,
+            channel,
+            max_queue=max_queue,
+            on_overflow=on_overflow,
+            last_event_id=last_event_id,
+        )
+
+    def subscriber_count(self, channel: str) -> int:
+        """How many subscriptions of this process read ``channel`` now."""
+        state = self._channels.get(channel)
+        return len(state.subscribers) if state else 0
+
+    async def _attach(self, sub: Subscription) -> None:
+        await self.connect()
+        state = self._channels.get(sub.channel)
+        if state is None:
+            state = self._channels[sub.channel] = _Channel()
+        state.users += 1
+        try:
+            async with state.lock:
+                state.subscribers.add(sub)
+                if not state.subscribed:
+                    newest = await self.backend.subscribe(sub.channel)
+                    state.subscribed = True
+                    if newest is not None and state.last_id is None:
+                        self._seen(state, newest)
+        except BaseException:
+            state.subscribers.discard(sub)
+            self._release(sub.channel, state)
+            raise
+        if sub.last_event_id is not None and self.history:
+            replayed = await self.backend.replay(sub.channel, sub.last_event_id)
+            sub._set_replay([Event(sub.channel, decode(p), i) for i, p in replayed])
+
+    async def _detach(self, sub: Subscription) -> None:
+        state = self._channels.get(sub.channel)
+        if state is None:
+            return
+        state.subscribers.discard(sub)
+        try:
+            async with state.lock:
+                if not state.subscribers and state.subscribed:
+                    state.subscribed = False
+                    await self.backend.unsubscribe(sub.channel)
+        finally:
+            self._release(sub.channel, state)
+
+    def _release(self, channel: str, state: _Channel) -> None:
+        state.users -= 1
+        if state.users == 0 and self._channels.get(channel) is state:
+            del self._channels[channel]
+
+    def _evict(self, sub: Subscription) -> None:
+        """Stop delivering to ``sub`` (it fell behind); its ``async with`` still exits."""
+        state = self._channels.get(sub.channel)
+        if state is not None:
+            state.subscribers.discard(sub)
+
+    # -- the hub side (called by the backend) ----------------------------------------------
+
+    def deliver(self, channel: str, event_id: str, payload: str) -> None:
+        """Queue a message for every local subscriber of ``channel``, never waiting."""
+        state = self._channels.get(channel)
+        if state is None:
+            return
+        if self.history:
+            key = self.backend.order(event_id)
+            if key is not None:
+                if state.last_key is not None and key <= state.last_key:
+                    return  # already delivered (a replay after an outage overlaps)
+                state.last_key, state.last_id = key, event_id
+        if not state.subscribers:
+            return
+        event = Event(channel, decode(payload), event_id)
+        for sub in tuple(state.subscribers):
+            sub._push(event)
+
+    def signal(self, kind: EventKind) -> None:
+        """Queue an ``outage``/``recovered`` event for every local subscriber."""
+        for channel, state in tuple(self._channels.items()):
+            event = Event(channel, kind=kind)
+            for sub in tuple(state.subscribers):
+                sub._push(event)
+
+    def last_seen(self, channel: str) -> str | None:
+        """The newest message id delivered (or known at subscription) on ``channel``."""
+        state = self._channels.get(channel)
+        return state.last_id if state else None
+
+    def _seen(self, state: _Channel, event_id: str) -> None:
+        state.last_id, state.last_key = event_id, self.backend.order(event_id)
+
+    def __repr__(self) -> str:
+        return f"Channels({self.url!r}, history={self.history})"
+
+
+def _check_name(channel: str) -> None:
+    if not isinstance(channel, str) or not channel:
+        raise ValueError(f"a channel name must be a non-empty string, not {channel!r}")
+
+
+def _check_queue(max_queue: int, on_overflow: str) -> None:
+    if not isinstance(max_queue, int) or isinstance(max_queue, bool) or max_queue < 1:
+        raise ConfigurationError(f"max_queue must be a whole number >= 1, not {max_queue!r}")
+    if on_overflow not in OVERFLOW_POLICIES:
+        raise ConfigurationError(
+            f"on_overflow must be one of {', '.join(map(repr, OVERFLOW_POLICIES))}, "
+            f"not {on_overflow!r}"
+        )

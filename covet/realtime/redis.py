@@ -1,0 +1,364 @@
+"""Channels on Redis: pub/sub between processes, streams for history.
+
+This module imports redis-py only when a :class:`RedisBackend` is built, so
+``Channels("memory://")`` never needs it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+import random
+import re
+import time
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from covet._optional import require
+from covet.realtime._backend import Backend, Hub, split_envelope
+from covet.realtime._options import positive, split_url
+from covet.realtime.events import OUTAGE, RECOVERED, ChannelsUnavailableError
+from covet.stores.url import mask_password
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+    from redis.asyncio.client import PubSub
+    from redis.commands.core import AsyncScript
+
+logger = logging.getLogger("covet.realtime")
+
+DEFAULT_NAMESPACE = "covet:channels:"
+# The backend's own options, in the URL's query or as keyword arguments.
+OPTIONS = ("namespace", "socket_timeout", "connect_timeout", "history_ttl")
+STREAM_ID = re.compile(r"\A(\d{1,20})-(\d{1,20})\Z")
+# Seconds without traffic on the pub/sub connection before it is pinged; twice that
+# without an answer and it is taken for dead.
+HEALTH_INTERVAL = 5.0
+BACKOFF_MIN, BACKOFF_MAX = 0.1, 5.0
+
+# Append to the bounded stream and publish with the stream's id, atomically, so that
+# live messages arrive in stream order and a replay can be merged with them by id.
+PUBLISH_SCRIPT = """
+local id = redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[1], '*', 'd', ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+redis.call('PUBLISH', KEYS[1], id .. ' ' .. ARGV[2])
+return id
+"""
+
+
+class RedisBackend(Backend):
+    """Channels on a Redis server (``redis://``, ``rediss://``, ``unix://``).
+
+    Every process that uses the same Redis and namespace shares the channels. One pub/sub
+    connection per process carries every subscribed channel; publishing uses a pool. With
+    ``history``, each channel is also a stream capped at ``history`` entries (``MAXLEN``)
+    that expires ``history_ttl`` seconds after its last message, and ids are stream ids.
+
+    When the connection is lost, subscribers receive an ``outage`` event, the backend
+    reconnects with exponential backoff (0.1 s doubling to 5 s), subscribes again, replays
+    from history what was published meanwhile and sends ``recovered``. Publishing and new
+    subscriptions raise :class:`~covet.realtime.ChannelsUnavailableError` until then.
+
+    Args:
+        url: The Redis URL; the options below may be in its query.
+        history: Messages kept per channel (0: none).
+        namespace: Prefix of every channel and stream name (default ``covet:channels:``).
+        socket_timeout: Seconds a command may wait for its reply (default 2.0).
+        connect_timeout: Seconds a connection may take (default 2.0).
+        history_ttl: Seconds a channel's history outlives its last message (default 86400).
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        history: int = 0,
+        namespace: str | None = None,
+        socket_timeout: float | None = None,
+        connect_timeout: float | None = None,
+        history_ttl: float | None = None,
+    ) -> None:
+        self._redis = require("redis.asyncio", extra="realtime")
+        from redis import exceptions
+
+        self.url = url
+        self.history = history
+        parts, query = split_url(url, OPTIONS, ("db",))
+        bare = parts.geturl()
+        self.namespace = (
+            namespace if namespace is not None else query.get("namespace", DEFAULT_NAMESPACE)
+        )
+        self.socket_timeout = positive(url, "socket_timeout", socket_timeout, query, 2.0)
+        self.connect_timeout = positive(url, "connect_timeout", connect_timeout, query, 2.0)
+        self.history_ttl = positive(url, "history_ttl", history_ttl, query, 86400.0)
+        self._bare = bare
+        self._outages: tuple[type[BaseException], ...] = (
+            exceptions.ConnectionError,
+            exceptions.TimeoutError,
+            exceptions.BusyLoadingError,
+            exceptions.ReadOnlyError,
+            OSError,
+            TimeoutError,
+        )
+        self._subscribe_errors = (*self._outages, ChannelsUnavailableError)
+        self._control = f"{self.namespace}__covet__:{uuid.uuid4().hex}"
+        self._token = f"p{uuid.uuid4().hex[:12]}"
+        self._ids = itertools.count(1)
+        self._hub: Hub | None = None
+        self._client: Redis | None = None
+        self._script: AsyncScript | None = None
+        self._pubsub: PubSub | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._ready: asyncio.Event | None = None
+        self._wanted: set[str] = set()
+        self._waiting: dict[str, list[asyncio.Future[None]]] = {}
+        self._connected = False
+        self._served = False
+        self._down = False
+
+    # -- life cycle ------------------------------------------------------------------------
+
+    async def start(self, hub: Hub) -> None:
+        """Connect (waiting up to the timeouts); keep reconnecting in the background."""
+        from redis.asyncio.retry import Retry
+        from redis.backoff import NoBackoff
+
+        self._hub = hub
+        self._wanted = set()
+        self._down = False
+        self._client = self._redis.Redis.from_url(
+            self._bare,
+            decode_responses=True,
+            socket_timeout=self.socket_timeout,
+            socket_connect_timeout=self.connect_timeout,
+            retry=Retry(NoBackoff(), 0),
+            client_name="covet-channels",
+        )
+        self._script = self._client.register_script(PUBLISH_SCRIPT)
+        self._ready = asyncio.Event()
+        self._task = asyncio.create_task(self._run(), name="covet-channels-redis")
+        try:
+            async with asyncio.timeout(self.connect_timeout + self.socket_timeout):
+                await self._ready.wait()
+        except TimeoutError:
+            logger.warning(
+                "channels: Redis at %s is not reachable; retrying in the background",
+                mask_password(self.url),
+            )
+
+    async def stop(self) -> None:
+        """Stop listening and close every connection."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._fail_waiters()
+        client, self._client = self._client, None
+        if client is not None:
+            await client.aclose()
+        self._hub = None
+
+    # -- subscribing -----------------------------------------------------------------------
+
+    async def subscribe(self, channel: str) -> str | None:
+        """Subscribe and wait for Redis to confirm; return the newest history id."""
+        name = self.namespace + channel
+        pubsub = self._pubsub
+        if not self._connected or pubsub is None:
+            raise self._unavailable(f"cannot subscribe to {channel!r}")
+        self._wanted.add(name)
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting.setdefault(name, []).append(waiter)
+        try:
+            await pubsub.subscribe(name)
+            async with asyncio.timeout(self.socket_timeout):
+                await waiter
+            return await self._newest(name) if self.history else None
+        except self._subscribe_errors as exc:
+            self._wanted.discard(name)
+            raise self._unavailable(f"cannot subscribe to {channel!r}") from exc
+        finally:
+            waiting = self._waiting.get(name, [])
+            if waiter in waiting:
+                waiting.remove(waiter)
+            if not waiting:
+                self._waiting.pop(name, None)
+
+    async def unsubscribe(self, channel: str) -> None:
+        """Unsubscribe (nothing to do during an outage: the next session leaves it out)."""
+        name = self.namespace + channel
+        self._wanted.discard(name)
+        pubsub = self._pubsub
+        if self._connected and pubsub is not None:
+            with contextlib.suppress(*self._outages):
+                await pubsub.unsubscribe(name)
+
+    # -- publishing and history ------------------------------------------------------------
+
+    async def publish(self, channel: str, payload: str) -> str:
+        """Publish (and with history, append to the channel's stream) in one step."""
+        client, script = self._client, self._script
+        if client is None or script is None:
+            raise self._unavailable(f"cannot publish on {channel!r}")
+        name = self.namespace + channel
+        try:
+            if self.history:
+                ttl = int(self.history_ttl * 1000)
+                event_id = await script(keys=[name], args=[self.history, payload, ttl])
+                return str(event_id)
+            event_id = f"{self._token}-{next(self._ids)}"
+            await client.publish(name, f"{event_id} {payload}")
+            return event_id
+        except self._outages as exc:
+            raise self._unavailable(f"cannot publish on {channel!r}") from exc
+
+    async def replay(self, channel: str, after: str) -> list[tuple[str, str]]:
+        """The stream entries of ``channel`` after ``after`` (at most ``history``)."""
+        if self._client is None or STREAM_ID.match(after) is None:
+            return []
+        name = self.namespace + channel
+        try:
+            entries = await self._client.xrange(name, min=f"({after}", max="+", count=self.history)
+        except self._outages as exc:
+            raise self._unavailable(f"cannot replay {channel!r}") from exc
+        return [
+            (str(event_id), str((fields or {}).get("d", ""))) for event_id, fields in entries or []
+        ]
+
+    def order(self, event_id: str) -> tuple[int, ...] | None:
+        """A stream id ``<ms>-<seq>`` as a sort key."""
+        match = STREAM_ID.match(event_id)
+        return (int(match[1]), int(match[2])) if match else None
+
+    async def _newest(self, name: str) -> str | None:
+        assert self._client is not None
+        entries = await self._client.xrevrange(name, max="+", min="-", count=1)
+        return str(entries[0][0]) if entries else None
+
+    # -- the listener ----------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        delay = BACKOFF_MIN
+        while True:
+            self._served = False
+            try:
+                await self._session()
+            except self._outages as exc:
+                self._lost(exc)
+            except Exception as exc:  # an unexpected reply: reconnect rather than stop
+                logger.exception("channels: Redis listener failed")
+                self._lost(exc)
+            if self._served:
+                delay = BACKOFF_MIN
+            await asyncio.sleep(delay * (0.8 + 0.4 * random.random()))
+            delay = min(delay * 2, BACKOFF_MAX)
+
+    async def _session(self) -> None:
+        """One connection: subscribe to everything wanted, catch up, then deliver."""
+        assert self._client is not None
+        assert self._hub is not None
+        pubsub = self._client.pubsub()
+        try:
+            names = {self._control, *self._wanted}
+            await pubsub.subscribe(*names)
+            buffered = await self._confirm(pubsub, names)
+            self._pubsub = pubsub
+            recovering = self._down
+            if recovering and self.history:
+                await self._catch_up(names - {self._control})
+            self._connected, self._down, self._served = True, False, True
+            assert self._ready is not None
+            self._ready.set()
+            for message in buffered:
+                self._handle(message)
+            if recovering:
+                logger.warning("channels: Redis at %s is back", mask_password(self.url))
+                self._hub.signal(RECOVERED)
+            await self._listen(pubsub)
+        finally:
+            self._connected = False
+            self._pubsub = None
+            with contextlib.suppress(Exception):
+                await pubsub.aclose()
+
+    async def _confirm(self, pubsub: PubSub, names: set[str]) -> list[dict[str, Any]]:
+        """Read until Redis has confirmed every name; keep the messages seen meanwhile."""
+        pending, buffered = set(names), []
+        async with asyncio.timeout(self.connect_timeout + self.socket_timeout):
+            while pending:
+                message = await pubsub.get_message(timeout=self.socket_timeout)
+                if message is None:
+                    continue
+                if message["type"] == "subscribe":
+                    pending.discard(message["channel"])
+                    self._resolve(message["channel"])
+                elif message["type"] == "message":
+                    buffered.append(message)
+        return buffered
+
+    async def _catch_up(self, names: set[str]) -> None:
+        """Deliver what history kept of the outage (the hub drops what it already had)."""
+        assert self._hub is not None
+        for name in names:
+            channel = name[len(self.namespace) :]
+            after = self._hub.last_seen(channel)
+            if after is not None:
+                for event_id, payload in await self.replay(channel, after):
+                    self._hub.deliver(channel, event_id, payload)
+
+    async def _listen(self, pubsub: PubSub) -> None:
+        quiet_since = time.monotonic()
+        pinged = False
+        while True:
+            message = await pubsub.get_message(timeout=HEALTH_INTERVAL)
+            if message is not None:
+                quiet_since, pinged = time.monotonic(), False
+                self._handle(message)
+            elif time.monotonic() - quiet_since >= 2 * HEALTH_INTERVAL and pinged:
+                raise TimeoutError("Redis did not answer a PING on the pub/sub connection")
+            elif not pinged:
+                await pubsub.ping()
+                pinged = True
+
+    def _handle(self, message: dict[str, Any]) -> None:
+        kind = message["type"]
+        if kind == "message":
+            name = message["channel"]
+            if name != self._control and self._hub is not None:
+                event_id, payload = split_envelope(message["data"])
+                self._hub.deliver(name[len(self.namespace) :], event_id, payload)
+        elif kind == "subscribe":
+            self._resolve(message["channel"])
+
+    def _resolve(self, name: str) -> None:
+        for waiter in self._waiting.get(name, []):
+            if not waiter.done():
+                waiter.set_result(None)
+
+    def _lost(self, exc: BaseException) -> None:
+        self._connected = False
+        self._fail_waiters()
+        if not self._down:
+            self._down = True
+            logger.warning(
+                "channels: lost Redis at %s (%s: %s); reconnecting",
+                mask_password(self.url),
+                type(exc).__name__,
+                exc,
+            )
+            if self._hub is not None:
+                self._hub.signal(OUTAGE)
+
+    def _fail_waiters(self) -> None:
+        for waiters in self._waiting.values():
+            for waiter in waiters:
+                if not waiter.done():
+                    waiter.set_exception(self._unavailable("the subscription was not confirmed"))
+
+    def _unavailable(self, what: str) -> ChannelsUnavailableError:
+        return ChannelsUnavailableError(
+            f"{what}: the channels' Redis at {mask_password(self.url)} is unreachable"
+        )
