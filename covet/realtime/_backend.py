@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+import asyncio
 import json
 from typing import Any, Protocol
 
@@ -83,3 +84,16 @@ def split_envelope(raw: str) -> tuple[str, str]:
     if not sep:
         return "", raw
     return event_id, payload
+
+
+async def stop_task(task: asyncio.Task[None]) -> None:
+    """Cancel ``task`` and wait for it to end.
+
+    The cancellation is repeated: on Python 3.11 one that meets a timeout expiring inside
+    a library's read can be swallowed, and the listener would then run on.
+    """
+    while not task.done():
+        task.cancel()
+        await asyncio.wait({task}, timeout=0.5)
+    if not task.cancelled():
+        task.exception()  # retrieved, so that asyncio does not log it as never retrieved

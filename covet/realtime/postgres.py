@@ -14,7 +14,7 @@ import uuid
 from typing import Any
 
 from covet._optional import require
-from covet.realtime._backend import Backend, Hub, split_envelope
+from covet.realtime._backend import Backend, Hub, split_envelope, stop_task
 from covet.realtime._options import positive, split_url
 from covet.realtime.events import (
     OUTAGE,
@@ -125,9 +125,7 @@ class PostgresBackend(Backend):
         """Stop listening and close every connection."""
         task, self._task = self._task, None
         if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await stop_task(task)
         pool, self._pool = self._pool, None
         if pool is not None:
             with contextlib.suppress(*self._outages):

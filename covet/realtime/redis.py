@@ -17,7 +17,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from covet._optional import require
-from covet.realtime._backend import Backend, Hub, split_envelope
+from covet.realtime._backend import Backend, Hub, split_envelope, stop_task
 from covet.realtime._options import positive, split_url
 from covet.realtime.events import OUTAGE, RECOVERED, ChannelsUnavailableError
 from covet.stores.url import mask_password
@@ -152,9 +152,7 @@ class RedisBackend(Backend):
         """Stop listening and close every connection."""
         task, self._task = self._task, None
         if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await stop_task(task)
         self._fail_waiters()
         client, self._client = self._client, None
         if client is not None:
