@@ -20,8 +20,16 @@ if TYPE_CHECKING:
 __all__ = ["Observability"]
 
 _LEVELS = frozenset({"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"})
-# uvicorn's loggers: their records go through the root handler, formatted like ours.
-_SERVER_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "granian", "hypercorn.error")
+# The servers' loggers, and covet's own (``covet run`` gives it a handler of its own): their
+# records go through the root handler, formatted like every other.
+_SERVER_LOGGERS = (
+    "covet",
+    "uvicorn",
+    "uvicorn.error",
+    "uvicorn.access",
+    "granian",
+    "hypercorn.error",
+)
 
 
 @dataclass
