@@ -27,6 +27,8 @@ class Limits:
         max_part_size: Largest non-file multipart part, in bytes.
         max_part_header_size: Largest header block of one multipart part, in bytes.
         spool_max_size: Uploads larger than this are spooled to a temporary file on disk.
+        max_websocket_message_size: Largest WebSocket message a handler reads with
+            ``receive_text/bytes/json`` or ``iter_*``, in bytes (closed with 1009 above it).
     """
 
     max_body_size: int = 10 * MiB
@@ -38,6 +40,7 @@ class Limits:
     max_part_size: int = 1 * MiB
     max_part_header_size: int = 8 * KiB
     spool_max_size: int = 1 * MiB
+    max_websocket_message_size: int = 1 * MiB
 
     def __post_init__(self) -> None:
         for field in dataclasses.fields(self):

@@ -91,6 +91,9 @@ class WebSocket(HTTPConnection):
         message = await self.receive()
         if message["type"] == "websocket.disconnect":
             raise WebSocketDisconnect(message.get("code", 1000), message.get("reason"))
+        limit = self.limits.max_websocket_message_size
+        if _over(message, limit):
+            await self._refuse(1009, f"Message larger than {limit} bytes.")
         return message
 
     async def receive_text(self) -> str:
@@ -173,3 +176,15 @@ class WebSocket(HTTPConnection):
     async def close(self, code: int = 1000, reason: str | None = None) -> None:
         """Close the connection (or refuse it, before ``accept``)."""
         await self.send({"type": "websocket.close", "code": code, "reason": reason or ""})
+
+
+def _over(message: Message, limit: int) -> bool:
+    """Whether a data message is larger than ``limit`` bytes (text counted as UTF-8)."""
+    data = message.get("bytes")
+    if data is not None:
+        return len(data) > limit
+    text = message.get("text") or ""
+    # PERF: a text encodes to 1-4 bytes a character; encode only when that leaves a doubt.
+    if len(text) * 4 <= limit or len(text) > limit:
+        return len(text) > limit
+    return len(text.encode("utf-8", "surrogatepass")) > limit

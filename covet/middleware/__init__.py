@@ -18,6 +18,7 @@ from covet.middleware.security_headers import SecurityHeadersConfig, SecurityHea
 from covet.middleware.sessions import SessionConfig, SessionMiddleware
 from covet.middleware.timeout import TimeoutConfig, TimeoutMiddleware
 from covet.middleware.trusted_host import TrustedHostConfig, TrustedHostMiddleware
+from covet.middleware.websocket_origin import WebSocketOriginConfig, WebSocketOriginMiddleware
 
 __all__ = [
     "AccessLogMiddleware",
@@ -45,6 +46,8 @@ __all__ = [
     "TimeoutMiddleware",
     "TrustedHostConfig",
     "TrustedHostMiddleware",
+    "WebSocketOriginConfig",
+    "WebSocketOriginMiddleware",
     "csrf_token",
     "current_request_id",
 ]

@@ -13,8 +13,10 @@ from covet.realtime.events import (
     Event,
     MessageTooLargeError,
     SlowConsumerError,
+    SubscriptionLimitError,
 )
 from covet.realtime.subscription import Subscription
+from covet.realtime.websocket import WebSocketMember
 
 __all__ = [
     "Channels",
@@ -24,4 +26,6 @@ __all__ = [
     "MessageTooLargeError",
     "SlowConsumerError",
     "Subscription",
+    "SubscriptionLimitError",
+    "WebSocketMember",
 ]

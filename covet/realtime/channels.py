@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -14,6 +14,8 @@ from covet.realtime._backend import Backend, decode
 from covet.realtime.events import Event, EventKind
 from covet.realtime.subscription import OVERFLOW_POLICIES, Overflow, Subscription
 from covet.realtime.url import backend_from_url
+from covet.realtime.websocket import DEFAULT_MAX_SUBSCRIPTIONS, OnOutage, WebSocketMember
+from covet.websockets import WebSocket
 
 DEFAULT_MAX_QUEUE = 1000
 
@@ -172,6 +174,37 @@ class Channels:
             max_queue=max_queue,
             on_overflow=on_overflow,
             last_event_id=last_event_id,
+        )
+
+    def websocket(
+        self,
+        websocket: WebSocket,
+        *,
+        max_subscriptions: int = DEFAULT_MAX_SUBSCRIPTIONS,
+        on_outage: OnOutage = "close",
+        encode: Callable[[Event], Any] | None = None,
+        max_queue: int | None = None,
+    ) -> WebSocketMember:
+        """Rooms for ``websocket``: ``async with channels.websocket(ws) as member``.
+
+        ``await member.join("room:lobby")`` forwards the room's messages to the WebSocket;
+        see :class:`~covet.realtime.WebSocketMember` for the options.
+        """
+        if max_queue is not None:
+            _check_queue(max_queue, self.on_overflow)
+        if not isinstance(max_subscriptions, int) or max_subscriptions < 1:
+            raise ConfigurationError(
+                f"max_subscriptions must be a whole number >= 1, not {max_subscriptions!r}"
+            )
+        if on_outage not in ("close", "ignore"):
+            raise ConfigurationError(f"on_outage must be 'close' or 'ignore', not {on_outage!r}")
+        return WebSocketMember(
+            self,
+            websocket,
+            max_subscriptions=max_subscriptions,
+            on_outage=on_outage,
+            encode=encode,
+            max_queue=max_queue,
         )
 
     def subscriber_count(self, channel: str) -> int:

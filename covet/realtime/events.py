@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Literal
 
-from covet.exceptions import CovetError, HTTPException
+from covet.exceptions import CovetError, HTTPException, WebSocketException
 
 EventKind = Literal["message", "outage", "recovered"]
 
@@ -74,3 +74,11 @@ class SlowConsumerError(ChannelsError):
         )
         self.channel = channel
         self.max_queue = max_queue
+
+
+class SubscriptionLimitError(WebSocketException, ChannelsError):
+    """A WebSocket asked to join more channels than its cap allows (closes with 1008)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(1008, f"Too many subscriptions (at most {limit}).")
+        self.limit = limit
