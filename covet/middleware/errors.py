@@ -301,8 +301,9 @@ class ErrorMiddleware:
             await send({"type": "websocket.close", "code": exc.code, "reason": exc.reason})
         except HTTPException as exc:
             # Invalid parameters, or a dependency refusing (401...): a policy violation by
-            # the client, not a server error.
-            await send({"type": "websocket.close", "code": 1008, "reason": _close_reason(exc)})
+            # the client, not a server error; a 503 (a store down) is "try again later".
+            code = 1013 if exc.status_code == 503 else 1008
+            await send({"type": "websocket.close", "code": code, "reason": _close_reason(exc)})
         except Exception as exc:
             if not self.catch_all:
                 raise

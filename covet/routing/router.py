@@ -390,10 +390,16 @@ class Router(MethodShortcuts):
         *,
         name: str | None = None,
         middleware: Sequence[MiddlewareSpec] = (),
+        dependencies: Sequence[Depends] = (),
         opt: Mapping[str, Any] | None = None,
         signature_namespace: Mapping[str, Any] | None = None,
     ) -> Callable[[_F], _F]:
-        """Register a WebSocket handler on ``path`` (options as for :meth:`route`)."""
+        """Register a WebSocket handler on ``path`` (options as for :meth:`route`).
+
+        ``dependencies`` (after the router's own) run before the handler, as on HTTP routes:
+        one raising an ``HTTPException`` (a guard's 401/403) closes the handshake with 1008.
+        """
+        options = {"dependencies": list(dependencies)} if dependencies else {}
 
         def decorator(func: _F) -> _F:
             route = WebSocketRoute(
@@ -402,6 +408,7 @@ class Router(MethodShortcuts):
                 name=name,
                 middleware=[*self.middleware, *middleware],
                 tags=self.tags,
+                options=_with_dependencies(options, self.dependencies),
                 opt={**self.opt, **(opt or {})},
                 slash_redirect=self._slash_status,
             )
@@ -859,7 +866,8 @@ def _copy_route(
         "tags": [*tags, *(t for t in route.tags if t not in tags)],
     }
     if isinstance(route, WebSocketRoute):
-        return WebSocketRoute(prefix + route.path, route.endpoint, **common)
+        options = _with_dependencies(route.options, dependencies)
+        return WebSocketRoute(prefix + route.path, route.endpoint, options=options, **common)
     assert isinstance(route, Route)
     return Route(
         prefix + route.path,

@@ -30,6 +30,7 @@ from covet.security.oauth2 import (
     OpenIdConnect,
 )
 from covet.security.passwords import PasswordHasher
+from covet.security.tickets import InvalidTicketError, Ticket, WebSocketTickets
 from covet.security.tokens import (
     Claims,
     ForbiddenError,
@@ -59,6 +60,7 @@ __all__ = [
     "HTTPBearer",
     "InsufficientScopeError",
     "InvalidAPIKeyError",
+    "InvalidTicketError",
     "InvalidTokenError",
     "JWTManager",
     "LoginAttempt",
@@ -75,8 +77,10 @@ __all__ = [
     "SecurityBase",
     "SecurityScopes",
     "SigningKey",
+    "Ticket",
     "TokenPair",
     "TokenStoreUnavailableError",
+    "WebSocketTickets",
     "hash_api_key",
     "require_roles",
     "require_scopes",

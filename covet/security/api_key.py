@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from covet.requests import Request
+from covet.requests import HTTPConnection
 from covet.security.base import SecurityBase
 
 
@@ -59,7 +59,7 @@ class APIKeyQuery(_APIKeyIn):
 
     location = "query"
 
-    async def __call__(self, request: Request) -> str | None:
+    async def __call__(self, request: HTTPConnection) -> str | None:
         """Read the key (401 when it is missing)."""
         return self.check_api_key(request.query_params.get(self.name))
 
@@ -76,7 +76,7 @@ class APIKeyHeader(_APIKeyIn):
 
     location = "header"
 
-    async def __call__(self, request: Request) -> str | None:
+    async def __call__(self, request: HTTPConnection) -> str | None:
         """Read the key (401 when it is missing)."""
         return self.check_api_key(request.headers.get(self.name))
 
@@ -93,7 +93,7 @@ class APIKeyCookie(_APIKeyIn):
 
     location = "cookie"
 
-    async def __call__(self, request: Request) -> str | None:
+    async def __call__(self, request: HTTPConnection) -> str | None:
         """Read the key (401 when it is missing)."""
         return self.check_api_key(request.cookies.get(self.name))
 

@@ -6,7 +6,7 @@ import binascii
 from base64 import b64decode
 from dataclasses import dataclass
 
-from covet.requests import Request
+from covet.requests import HTTPConnection
 from covet.security.base import SecurityBase
 from covet.security.utils import get_authorization_scheme_param
 
@@ -51,7 +51,7 @@ class HTTPBase(SecurityBase):
         """The challenge names the scheme (``WWW-Authenticate: Bearer``)."""
         return {"WWW-Authenticate": str(self.model["scheme"]).title()}
 
-    async def __call__(self, request: Request) -> HTTPAuthorizationCredentials | None:
+    async def __call__(self, request: HTTPConnection) -> HTTPAuthorizationCredentials | None:
         """Read the header's scheme and credentials (401 when either is missing)."""
         authorization = request.headers.get("Authorization")
         scheme, credentials = get_authorization_scheme_param(authorization)
@@ -95,7 +95,7 @@ class HTTPBasic(HTTPBase):
             return {"WWW-Authenticate": f'Basic realm="{self.realm}"'}
         return {"WWW-Authenticate": "Basic"}
 
-    async def __call__(self, request: Request) -> HTTPBasicCredentials | None:  # type: ignore[override]
+    async def __call__(self, request: HTTPConnection) -> HTTPBasicCredentials | None:  # type: ignore[override]
         """Decode ``user:password`` (401 when missing, not Basic or not decodable)."""
         authorization = request.headers.get("Authorization")
         scheme, param = get_authorization_scheme_param(authorization)
@@ -139,7 +139,7 @@ class HTTPBearer(HTTPBase):
         if bearerFormat is not None:
             self.model["bearerFormat"] = bearerFormat
 
-    async def __call__(self, request: Request) -> HTTPAuthorizationCredentials | None:
+    async def __call__(self, request: HTTPConnection) -> HTTPAuthorizationCredentials | None:
         """Read the token (401 when the header is missing or not ``Bearer``)."""
         authorization = request.headers.get("Authorization")
         scheme, credentials = get_authorization_scheme_param(authorization)

@@ -18,7 +18,7 @@ from typing import Annotated, Any
 from covet._optional import require
 from covet.exceptions import ConfigurationError
 from covet.params import Depends, SecurityScopes
-from covet.requests import Request
+from covet.requests import HTTPConnection
 from covet.responses import JSONResponse
 from covet.routing import Router
 from covet.routing.routes import Route
@@ -326,7 +326,7 @@ class JWTManager:
         manager = self
 
         async def current_claims(
-            request: Request, security_scopes: SecurityScopes, credentials: Any
+            request: HTTPConnection, security_scopes: SecurityScopes, credentials: Any
         ) -> Claims | None:
             if credentials is None:  # a scheme with auto_error=False and no token
                 return None
@@ -347,7 +347,7 @@ class JWTManager:
         return with_annotations(
             current_claims,
             Claims,
-            request=Request,
+            request=HTTPConnection,
             security_scopes=SecurityScopes,
             credentials=Annotated[Any, reader],
         )

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Annotated, Any
 
 from covet.params import Form
-from covet.requests import Request
+from covet.requests import HTTPConnection
 from covet.security.base import SecurityBase
 from covet.security.utils import get_authorization_scheme_param
 
@@ -35,11 +35,11 @@ class OAuth2(SecurityBase):
         model = {"type": "oauth2", "flows": dict(flows or {})}
         super().__init__(model, scheme_name, description, auto_error)
 
-    async def __call__(self, request: Request) -> str | None:
+    async def __call__(self, request: HTTPConnection) -> str | None:
         """The ``Authorization`` header (401 when missing)."""
         return self.present_or_refuse(request.headers.get("Authorization"))
 
-    def _bearer(self, request: Request) -> str | None:
+    def _bearer(self, request: HTTPConnection) -> str | None:
         scheme, param = get_authorization_scheme_param(request.headers.get("Authorization"))
         return self.present_or_refuse(param if scheme.lower() == "bearer" else None)
 
@@ -80,7 +80,7 @@ class OAuth2PasswordBearer(OAuth2):
             flows=flows, scheme_name=scheme_name, description=description, auto_error=auto_error
         )
 
-    async def __call__(self, request: Request) -> str | None:
+    async def __call__(self, request: HTTPConnection) -> str | None:
         """The bearer token (401 with ``WWW-Authenticate: Bearer`` when there is none)."""
         return self._bearer(request)
 
@@ -116,7 +116,7 @@ class OAuth2AuthorizationCodeBearer(OAuth2):
             auto_error=auto_error,
         )
 
-    async def __call__(self, request: Request) -> str | None:
+    async def __call__(self, request: HTTPConnection) -> str | None:
         """The bearer token (401 with ``WWW-Authenticate: Bearer`` when there is none)."""
         return self._bearer(request)
 
@@ -194,7 +194,7 @@ class OpenIdConnect(SecurityBase):
         model = {"type": "openIdConnect", "openIdConnectUrl": openIdConnectUrl}
         super().__init__(model, scheme_name, description, auto_error)
 
-    async def __call__(self, request: Request) -> str | None:
+    async def __call__(self, request: HTTPConnection) -> str | None:
         """The ``Authorization`` header (401 when missing)."""
         return self.present_or_refuse(request.headers.get("Authorization"))
 
