@@ -18,7 +18,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 RESULTS_DIR = BENCH_DIR / "results"
 PACKAGES = (
     "covetpy", "starlette", "fastapi", "pydantic", "falcon", "blacksheep", "litestar", "msgspec",
-    "uvicorn", "httptools", "uvloop",
+    "uvicorn", "httptools", "uvloop", "sqlalchemy", "asyncpg",
 )  # fmt: skip
 
 
