@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Literal
 
@@ -52,6 +52,8 @@ class Subscription(AsyncIterator[Event]):
         self._wakeup = asyncio.Event()
         self._error: BaseException | None = None
         self._open = False
+        # Called once when the subscription overflows and ends (the WebSocket helper closes).
+        self._on_overflow: Callable[[Subscription], None] | None = None
 
     async def __aenter__(self) -> Subscription:
         await self._channels._attach(self)
@@ -121,6 +123,8 @@ class Subscription(AsyncIterator[Event]):
                 self._error = SlowConsumerError(self.channel, self.max_queue)
                 self._channels._evict(self)
                 self._wakeup.set()
+                if self._on_overflow is not None:
+                    self._on_overflow(self)
                 return
         self._queue.append(event)
         self._wakeup.set()

@@ -28,6 +28,7 @@ DEFAULT_MAX_SUBSCRIPTIONS = 32
 CLOSE_SLOW = 1008
 CLOSE_OUTAGE = 1013
 OUTAGE_REASON = "Channels unavailable; try again later."
+SLOW_REASON = "Too slow: fell behind the channel."
 
 
 class WebSocketMember:
@@ -68,6 +69,7 @@ class WebSocketMember:
         self._max_queue = max_queue
         self._joined: dict[str, tuple[Subscription, asyncio.Task[None]]] = {}
         self._send_lock = asyncio.Lock()
+        self._closing: asyncio.Task[None] | None = None
 
     @property
     def rooms(self) -> frozenset[str]:
@@ -85,6 +87,8 @@ class WebSocketMember:
     ) -> None:
         for channel in list(self._joined):
             await self.leave(channel)
+        if self._closing is not None:
+            await self._closing
 
     async def join(self, channel: str, *, last_event_id: str | None = None) -> None:
         """Join ``channel``: from now on its messages are sent to the WebSocket.
@@ -108,6 +112,7 @@ class WebSocketMember:
             ) from exc
         task = asyncio.create_task(self._forward(sub), name=f"covet-forward:{channel}")
         self._joined[channel] = (sub, task)
+        sub._on_overflow = self._fell_behind
 
     async def leave(self, channel: str) -> None:
         """Leave ``channel`` (nothing happens if it was not joined)."""
@@ -152,6 +157,14 @@ class WebSocketMember:
                 ]
                 await self.send_json({"error": "invalid message", "detail": detail})
 
+    def _fell_behind(self, sub: Subscription) -> None:
+        """Close at once, even when a send to the client is stuck (it stopped reading)."""
+        joined = self._joined.get(sub.channel)
+        if joined is not None:
+            joined[1].cancel()
+        if self._closing is None:
+            self._closing = asyncio.create_task(self._close(CLOSE_SLOW, SLOW_REASON))
+
     async def _forward(self, sub: Subscription) -> None:
         try:
             async for event in sub:
@@ -162,7 +175,7 @@ class WebSocketMember:
                     await self._close(CLOSE_OUTAGE, OUTAGE_REASON)
                     return
         except SlowConsumerError:
-            await self._close(CLOSE_SLOW, "Too slow: fell behind the channel.")
+            await self._close(CLOSE_SLOW, SLOW_REASON)
         except (WebSocketDisconnect, RuntimeError):
             return  # the connection is already closed
 
