@@ -10,6 +10,7 @@ from covet.params import Security, SecurityScopes
 from covet.security.api_key import APIKeyBase, APIKeyCookie, APIKeyHeader, APIKeyQuery
 from covet.security.api_keys import APIKey, APIKeys, InvalidAPIKeyError, hash_api_key
 from covet.security.base import SecurityBase
+from covet.security.cookies import TokenCookies
 from covet.security.guards import require_roles, require_scopes
 from covet.security.http import (
     HTTPAuthorizationCredentials,
@@ -78,6 +79,7 @@ __all__ = [
     "SecurityScopes",
     "SigningKey",
     "Ticket",
+    "TokenCookies",
     "TokenPair",
     "TokenStoreUnavailableError",
     "WebSocketTickets",

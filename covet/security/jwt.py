@@ -19,11 +19,12 @@ from covet._optional import require
 from covet.exceptions import ConfigurationError
 from covet.params import Depends, SecurityScopes
 from covet.requests import HTTPConnection
-from covet.responses import JSONResponse
+from covet.responses import JSONResponse, Response
 from covet.routing import Router
 from covet.routing.routes import Route
 from covet.security._jws import CompactToken
 from covet.security.base import SecurityBase
+from covet.security.cookies import TokenCookies
 from covet.security.http import HTTPAuthorizationCredentials, HTTPBearer
 from covet.security.keys import SigningKey
 from covet.security.tokens import (
@@ -319,6 +320,27 @@ class JWTManager:
 
     def _key(self, kind: str, value: str) -> str:
         return f"{self.namespace}{kind}:{value}"
+
+    # -- cookie transport -----------------------------------------------------------------
+
+    def set_cookies(self, response: Response, pair: TokenPair) -> None:
+        """Write ``pair`` as this manager's :class:`~covet.security.TokenCookies` on ``response``.
+
+        Raises:
+            ConfigurationError: the manager's scheme is not a ``TokenCookies``.
+        """
+        self._cookies().set(response, pair, refresh_max_age=int(self.refresh_ttl))
+
+    def clear_cookies(self, response: Response) -> None:
+        """Drop both token cookies (with :meth:`logout`, which revokes the tokens)."""
+        self._cookies().clear(response)
+
+    def _cookies(self) -> TokenCookies:
+        if not isinstance(self.scheme, TokenCookies):
+            raise ConfigurationError(
+                "set_cookies/clear_cookies need JWTManager(..., scheme=TokenCookies(...))."
+            )
+        return self.scheme
 
     # -- dependencies ---------------------------------------------------------------------
 
