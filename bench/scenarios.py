@@ -35,6 +35,7 @@ class Scenario:
         body: The JSON request body (sent with ``content-type: application/json``), or empty.
         wrk_script: Lua script (in ``bench/``) that makes wrk send ``method`` and ``body``;
             ``None`` for plain GETs, which wrk sends by default.
+        headers: More request headers (an ``authorization`` header, say; wrk does not send them).
     """
 
     name: str
@@ -45,6 +46,7 @@ class Scenario:
     method: str = "GET"
     body: bytes = b""
     wrk_script: str | None = None
+    headers: tuple[tuple[bytes, bytes], ...] = ()
 
     @property
     def path(self) -> str:
@@ -58,12 +60,13 @@ class Scenario:
 
     @property
     def request_headers(self) -> list[tuple[bytes, bytes]]:
-        """Return the body's headers (content type and length); none for a body-less request."""
+        """Return the body's headers (content type and length) and :attr:`headers`."""
         if not self.body:
-            return []
+            return list(self.headers)
         return [
             (b"content-type", b"application/json"),
             (b"content-length", str(len(self.body)).encode("latin-1")),
+            *self.headers,
         ]
 
     def check(self, status: int, content_type: str, body: bytes) -> str | None:

@@ -23,7 +23,7 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 "$VENV/bin/python" -m pip install --quiet --upgrade pip
 "$VENV/bin/python" -m pip install --quiet -r "$BENCH_DIR/requirements.txt"
-# The postgres extra: SQLAlchemy and asyncpg, for database.py's PostgreSQL scenario.
-"$VENV/bin/python" -m pip install --quiet -e "$(dirname "$0")/..[postgres]"
+# The postgres extra (SQLAlchemy, asyncpg) for database.py, auth (PyJWT) for auth.py.
+"$VENV/bin/python" -m pip install --quiet -e "$(dirname "$0")/..[postgres,auth]"
 echo "$want" > "$STAMP"
 echo "bench/setup.sh: done" >&2
