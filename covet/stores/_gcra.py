@@ -11,6 +11,7 @@ The Lua source lives here beside the Python, so the two cannot drift apart unnot
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -84,6 +85,12 @@ class Gcra:
             retry_after=retry / MICROSECONDS,
             reset_after=ahead / MICROSECONDS,
         )
+
+
+# A route's limit is the same few (limit, period, cost) on every request: check and derive them
+# once. ``typed``: ``True`` and ``1`` must not share an entry (``True`` is refused).
+gcra_for = functools.lru_cache(maxsize=256, typed=True)(Gcra.of)
+"""``Gcra.of``, remembered for the last 256 distinct arguments (bad ones raise every time)."""
 
 
 # The same decision as Gcra.decide, in Redis, on the server's clock. ARGV: limit, interval,

@@ -6,8 +6,7 @@ import logging
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 logger = logging.getLogger("covet.stores")
 
@@ -20,9 +19,11 @@ class StoreUnavailableError(Exception):
     """
 
 
-@dataclass(frozen=True, slots=True)
-class RateLimitDecision:
-    """One rate-limit decision, taken atomically by :meth:`Store.rate_limit`.
+class RateLimitDecision(NamedTuple):
+    """One rate-limit decision, taken atomically by :meth:`Store.rate_limit` (immutable).
+
+    A named tuple rather than a frozen dataclass: one is made per limited request, and a
+    tuple is built in a third of the instructions.
 
     Attributes:
         allowed: Whether the request is within the limit (and was counted).

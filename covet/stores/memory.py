@@ -7,7 +7,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 
-from covet.stores._gcra import Gcra, check_ttl
+from covet.stores._gcra import check_ttl, gcra_for
 from covet.stores.base import RateLimitDecision, Store
 
 # How many expired entries a write removes on its way (the amortised sweep); a store that must
@@ -116,14 +116,22 @@ class MemoryStore(Store):
 
         The GCRA decision of ``covet.stores._gcra``, on this store's monotonic clock.
         """
-        gcra = Gcra.of(limit, period, cost)
+        gcra = gcra_for(limit, period, cost)
         full = self.namespace + key
         now = round(self._clock() * 1_000_000)
         entry = self._live(full)
         stored = None if entry is None else _integer(key, entry.value)
         decision, tat = gcra.decide(stored, now)
         if tat is not None:
-            self._put(full, tat, (tat - now) / 1_000_000)
+            ttl = (tat - now) / 1_000_000
+            if entry is None:
+                self._put(full, tat, ttl)
+            else:
+                # In place: the TAT only moves later, so the entry keeps its one heap item
+                # (a fresh entry per call would push one per request).
+                self._sweep(SWEEP_BUDGET)
+                entry.value = tat
+                self._expire(full, entry, ttl)
         return decision
 
     async def set_add(self, key: str, *members: str, ttl: float | None = None) -> None:

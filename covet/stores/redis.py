@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from covet._optional import require
 from covet.exceptions import ConfigurationError
-from covet.stores._gcra import GCRA_SCRIPT, Gcra, check_ttl, ttl_milliseconds
+from covet.stores._gcra import GCRA_SCRIPT, check_ttl, gcra_for, ttl_milliseconds
 from covet.stores.base import RateLimitDecision, Store, StoreUnavailableError
 from covet.stores.url import mask_password
 
@@ -202,7 +202,7 @@ class RedisStore(Store):
         The GCRA decision of ``covet.stores._gcra`` in one script call (one round trip),
         on the Redis server's clock.
         """
-        gcra = Gcra.of(limit, period, cost)
+        gcra = gcra_for(limit, period, cost)
         client = self._connected()
         assert self._gcra is not None  # set with the client
         # PERF: the request path of every rate limit; the error handling is inlined rather

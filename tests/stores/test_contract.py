@@ -7,7 +7,7 @@ import asyncio
 import anyio
 import pytest
 
-from covet.stores import Store
+from covet.stores import RateLimitDecision, Store
 
 pytestmark = pytest.mark.anyio
 
@@ -160,6 +160,32 @@ async def test_rate_limit_refuses_arguments_that_cannot_work(
 ) -> None:
     with pytest.raises(ValueError, match=message):
         await store.rate_limit("k", limit=limit, period=period, cost=cost)
+
+
+async def test_arguments_equal_to_good_ones_are_still_checked(store: Store) -> None:
+    # The checked parameters are remembered per (limit, period, cost): True == 1 and 1.0 == 1,
+    # yet a bool limit or cost is refused even right after the same values as integers.
+    assert (await store.rate_limit("k", limit=1, period=60, cost=1)).allowed
+    with pytest.raises(ValueError, match="limit must be a positive integer"):
+        await store.rate_limit("k", limit=True, period=60, cost=1)
+    with pytest.raises(ValueError, match="cost must be an integer"):
+        await store.rate_limit("k", limit=1, period=60, cost=True)
+    with pytest.raises(ValueError, match="limit must be a positive integer"):
+        await store.rate_limit("k", limit=1.0, period=60, cost=1)  # type: ignore[arg-type]
+
+
+async def test_a_decision_is_an_immutable_record(store: Store) -> None:
+    decision = await store.rate_limit("k", limit=3, period=60)
+    assert decision == RateLimitDecision(
+        allowed=True,
+        limit=3,
+        remaining=2,
+        retry_after=0.0,
+        reset_after=decision.reset_after,
+    )
+    assert 19.9 < decision.reset_after <= 20.0
+    with pytest.raises(AttributeError):
+        decision.remaining = 5  # type: ignore[misc]
 
 
 async def test_sets_add_remove_and_list_members(store: Store) -> None:
