@@ -143,9 +143,12 @@ def test_a_huge_accept_encoding_is_negotiated_in_linear_time() -> None:
     timings = []
     for count in (1_000, 10_000):
         header = many_qvalues(count).encode()
-        started = time.perf_counter()
-        assert negotiator.choose(header) == ("gzip", True)
-        timings.append(time.perf_counter() - started)
+        best = float("inf")
+        for _ in range(5):  # the best of five: a busy machine's pauses are not the parser's
+            started = time.perf_counter()
+            assert negotiator.choose(header) == ("gzip", True)
+            best = min(best, time.perf_counter() - started)
+        timings.append(best)
     assert timings[1] < timings[0] * 30  # ten times the input, about ten times the work
     assert timings[1] < 0.5
     assert len(negotiator._cache) == 0  # long values are not remembered
