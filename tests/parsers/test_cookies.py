@@ -59,7 +59,15 @@ def test_the_number_of_cookies_is_bounded() -> None:
 
 @pytest.mark.parametrize("char", ["\\", '"', ";", "=", " ", "%"])
 def test_pathological_headers_parse_in_linear_time(char: str) -> None:
-    start = time.perf_counter()
-    parse_cookie_header("a=" + char * 200_000)
-    parse_cookie_header(char * 200_000)
-    assert time.perf_counter() - start < 0.5
+    def best_of_three(length: int) -> float:
+        timings = []
+        for _ in range(3):  # the best of three: a busy machine's pauses are not the parser's
+            start = time.perf_counter()
+            parse_cookie_header("a=" + char * length)
+            parse_cookie_header(char * length)
+            timings.append(time.perf_counter() - start)
+        return min(timings)
+
+    small, large = best_of_three(20_000), best_of_three(200_000)
+    assert large < small * 30  # ten times the input, about ten times the work
+    assert large < 0.5
