@@ -120,10 +120,15 @@ class Channels:
             self._loop = loop
 
     async def disconnect(self) -> None:
-        """Stop the backend; open subscriptions receive nothing more."""
+        """Stop the backend and end every open subscription (its reads stop after what it
+        had queued)."""
         if self._loop is None:
             return
         self._loop = None
+        for state in self._channels.values():
+            for sub in state.subscribers:
+                sub._end()
+        self._channels = {}
         await self.backend.stop()
 
     # -- publishing ------------------------------------------------------------------------
@@ -218,6 +223,7 @@ class Channels:
         if state is None:
             state = self._channels[sub.channel] = _Channel()
         state.users += 1
+        sub._state = state
         try:
             async with state.lock:
                 state.subscribers.add(sub)
@@ -228,6 +234,7 @@ class Channels:
                         self._seen(state, newest)
         except BaseException:
             state.subscribers.discard(sub)
+            sub._state = None
             self._release(sub.channel, state)
             raise
         if sub.last_event_id is not None and self.history:
@@ -235,9 +242,10 @@ class Channels:
             sub._set_replay([Event(sub.channel, decode(p), i) for i, p in replayed])
 
     async def _detach(self, sub: Subscription) -> None:
-        state = self._channels.get(sub.channel)
-        if state is None:
-            return
+        state: _Channel | None = sub._state
+        sub._state = None
+        if state is None or self._channels.get(sub.channel) is not state:
+            return  # the channels disconnected since (and forgot this state)
         state.subscribers.discard(sub)
         try:
             async with state.lock:

@@ -6,7 +6,7 @@ import asyncio
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from types import TracebackType
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from covet.realtime.events import Event, SlowConsumerError
 
@@ -54,6 +54,7 @@ class Subscription(AsyncIterator[Event]):
         self._open = False
         # Called once when the subscription overflows and ends (the WebSocket helper closes).
         self._on_overflow: Callable[[Subscription], None] | None = None
+        self._state: Any = None  # the channels' record of this channel, while attached
 
     async def __aenter__(self) -> Subscription:
         await self._channels._attach(self)
@@ -101,6 +102,11 @@ class Subscription(AsyncIterator[Event]):
                 self._skip_through = None
                 return event
         return None
+
+    def _end(self) -> None:
+        """End reading once what is queued has been read (the channels disconnected)."""
+        self._open = False
+        self._wakeup.set()
 
     def _set_replay(self, events: list[Event]) -> None:
         """Read ``events`` first; live ones already covered by them are skipped."""

@@ -181,3 +181,18 @@ async def test_without_history_last_event_id_is_ignored(url: str) -> None:
         async with channels.subscribe(name, last_event_id=first) as sub:
             await channels.publish(name, "after")
             assert [event.data for event in await read(sub, 1)] == ["after"]
+
+
+async def test_disconnecting_ends_open_subscriptions_and_connecting_again_works(
+    url: str,
+) -> None:
+    channels = Channels(url)
+    name = channel_name()
+    async with channels.lifespan(None), channels.subscribe(name) as sub:
+        await channels.publish(name, "queued")
+        await asyncio.sleep(0.2)  # delivered (through the server, for Redis and PostgreSQL)
+        await channels.disconnect()
+        assert [event.data async for event in sub] == ["queued"]
+    async with channels.lifespan(None), channels.subscribe(name) as again:
+        await channels.publish(name, "back")
+        assert [event.data for event in await read(again, 1)] == ["back"]
