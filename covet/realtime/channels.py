@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -11,7 +12,7 @@ from typing import Any
 from covet import _json
 from covet.exceptions import ConfigurationError
 from covet.realtime._backend import Backend, decode
-from covet.realtime.events import Event, EventKind
+from covet.realtime.events import ChannelsUnavailableError, Event, EventKind
 from covet.realtime.subscription import OVERFLOW_POLICIES, Overflow, Subscription
 from covet.realtime.url import backend_from_url
 from covet.realtime.websocket import DEFAULT_MAX_SUBSCRIPTIONS, OnOutage, WebSocketMember
@@ -84,6 +85,7 @@ class Channels:
         self._channels: dict[str, _Channel] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._starting: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
+        self._draining = False
 
     @property
     def history(self) -> int:
@@ -94,12 +96,34 @@ class Channels:
 
     @asynccontextmanager
     async def lifespan(self, app: Any = None) -> AsyncIterator[None]:
-        """Connect at start-up and disconnect at shutdown: ``CovetPy(lifespan=...)``."""
+        """Connect at start-up and disconnect at shutdown: ``CovetPy(lifespan=...)``.
+
+        Once the app starts shutting down (``app.shutting_down``), open subscriptions end
+        (SSE streams reading them finish, WebSocket members close with 1001) and new ones
+        are refused, so that open connections never hold the shutdown up.
+        """
         await self.connect()
+        self._draining = False
+        signal = getattr(app, "shutting_down", None)
+        watcher = asyncio.create_task(self._drain_on(signal)) if signal is not None else None
         try:
             yield
         finally:
+            if watcher is not None:
+                watcher.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watcher
             await self.disconnect()
+
+    async def _drain_on(self, signal: Any) -> None:
+        await signal.wait()
+        self._draining = True
+        self._end_all()
+
+    def _end_all(self) -> None:
+        for state in self._channels.values():
+            for sub in state.subscribers:
+                sub._end()
 
     async def connect(self) -> None:
         """Start the backend on the running loop (publishing and subscribing do it too).
@@ -125,9 +149,7 @@ class Channels:
         if self._loop is None:
             return
         self._loop = None
-        for state in self._channels.values():
-            for sub in state.subscribers:
-                sub._end()
+        self._end_all()
         self._channels = {}
         await self.backend.stop()
 
@@ -218,6 +240,8 @@ class Channels:
         return len(state.subscribers) if state else 0
 
     async def _attach(self, sub: Subscription) -> None:
+        if self._draining:
+            raise ChannelsUnavailableError(f"cannot subscribe to {sub.channel!r}: shutting down")
         await self.connect()
         state = self._channels.get(sub.channel)
         if state is None:

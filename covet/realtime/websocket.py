@@ -29,6 +29,8 @@ CLOSE_SLOW = 1008
 CLOSE_OUTAGE = 1013
 OUTAGE_REASON = "Channels unavailable; try again later."
 SLOW_REASON = "Too slow: fell behind the channel."
+CLOSE_GOING_AWAY = 1001
+GOING_AWAY_REASON = "Server shutting down."
 
 
 class WebSocketMember:
@@ -174,6 +176,7 @@ class WebSocketMember:
                 elif event.kind == OUTAGE and self.on_outage == "close":
                     await self._close(CLOSE_OUTAGE, OUTAGE_REASON)
                     return
+            await self._close(CLOSE_GOING_AWAY, GOING_AWAY_REASON)  # the channels ended it
         except SlowConsumerError:
             await self._close(CLOSE_SLOW, SLOW_REASON)
         except (WebSocketDisconnect, RuntimeError):

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import os
 import resource
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from covet import CovetPy, WebSocket
 from covet.middleware import WebSocketOriginMiddleware
 from covet.realtime import Channels
+from covet.responses import EventSourceResponse, ServerSentEvent
 
 channels = Channels(
     os.environ.get("COVET_E2E_CHANNELS_URL", "memory://"),
@@ -56,3 +58,12 @@ async def room(ws: WebSocket, room: str, client: str) -> None:
 async def publish(room: str, publisher: str, seq: int, size: int = 0) -> dict[str, str]:
     message = {"publisher": publisher, "seq": seq, "text": "x" * size}
     return {"id": await channels.publish(f"room:{room}", message)}
+
+
+@app.get("/feed/{room}", response_class=EventSourceResponse)
+async def feed(room: str) -> AsyncIterator[ServerSentEvent]:
+    async with channels.subscribe(f"room:{room}") as sub:
+        yield ServerSentEvent(comment="subscribed")
+        async for event in sub:
+            if event.is_message:
+                yield ServerSentEvent(data=event.data, id=event.id)

@@ -217,3 +217,25 @@ async def test_encode_shapes_what_members_receive() -> None:
             "id": event_id,
             "data": {"headline": "hi"},
         }
+
+
+async def test_shutdown_closes_members_with_1001_and_refuses_new_subscriptions() -> None:
+    channels = Channels()
+    app = rooms_app(channels, "drain:")
+
+    @app.get("/subscribe")
+    async def subscribe() -> str:
+        async with channels.subscribe("drain:lobby"):
+            return "subscribed"
+
+    async with AsyncTestClient(app) as client, client.websocket_connect("/chat") as ws:
+        await joined(ws, "lobby")
+        assert (await client.get("/subscribe")).status_code == 200
+        app.signal_shutdown()  # what `covet run` does on SIGTERM, before connections end
+        with pytest.raises(WebSocketDisconnect) as closed:
+            async with asyncio.timeout(5):
+                await ws.receive_json()
+        assert (closed.value.code, closed.value.reason) == (1001, "Server shutting down.")
+        refused = await client.get("/subscribe")
+        assert refused.status_code == 503
+        assert "shutting down" in refused.text
