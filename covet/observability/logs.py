@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -48,6 +48,10 @@ _HEADER_VALUE = re.compile(
     r"(?P<value>[^\r\n,;]+)",
     re.IGNORECASE,
 )
+#: Gives the current trace and span ids (hex) or ``None``; set while tracing runs
+#: (:class:`covet.observability.tracing.Tracing`), so this module needs no OpenTelemetry.
+trace_ids: Callable[[], tuple[str, str] | None] | None = None
+
 # The attributes every LogRecord has; the others were given as ``extra``.
 _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
     "message",
@@ -120,7 +124,8 @@ class JSONFormatter(logging.Formatter):
     """Format each record as one JSON object on one line.
 
     Fields: ``timestamp`` (UTC, ISO 8601), ``level``, ``logger``, ``message``, ``service``
-    (when given), ``request_id`` (inside a request), the access log's ``method``, ``path``,
+    (when given), ``request_id`` (inside a request), ``trace_id`` and ``span_id`` (inside a
+    traced span), the access log's ``method``, ``path``,
     ``route`` (the template, e.g. ``/items/{item_id}``), ``status``, ``duration_ms`` and
     ``client``, any other ``extra`` given to the logging call, and ``exception`` (the
     formatted traceback). Every value is redacted (see :func:`redact`); the line is pure
@@ -152,6 +157,9 @@ class JSONFormatter(logging.Formatter):
         rid = _request_id(record)
         if rid is not None:
             line["request_id"] = rid
+        ids = trace_ids() if trace_ids is not None else None
+        if ids is not None:
+            line["trace_id"], line["span_id"] = ids
         extras = record.__dict__
         for name in _REQUEST_FIELDS:
             if name in extras:

@@ -1,10 +1,10 @@
-"""``Observability``: the one switch that turns logs and metrics on for an app."""
+"""``Observability``: the one switch that turns logs, metrics and tracing on for an app."""
 
 from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any
@@ -16,6 +16,7 @@ from covet.observability.logs import DevFormatter, JSONFormatter
 
 if TYPE_CHECKING:
     from covet.observability.metrics import PrometheusMetrics
+    from covet.observability.tracing import Tracing
 
 __all__ = ["Observability"]
 
@@ -41,7 +42,7 @@ class _Saved:
 
 
 class Observability:
-    """Structured logs and Prometheus metrics for an app, switched on in one place.
+    """Structured logs, Prometheus metrics and OpenTelemetry tracing, switched on in one place.
 
     ``obs = Observability(service_name="shop")``, then ``CovetPy(lifespan=obs.lifespan)`` and
     ``obs.instrument(app)``. At start-up the lifespan installs one handler on the root logger,
@@ -53,7 +54,9 @@ class Observability:
     route template, status, duration and client. At shutdown the logging set-up is put back.
     With ``metrics``, ``instrument`` also adds
     :class:`~covet.observability.metrics.MetricsMiddleware` (outermost) and serves
-    ``metrics_path``.
+    ``metrics_path``; with ``tracing``, :class:`~covet.observability.tracing.TracingMiddleware`
+    (a server span per request; trace and span ids on every log line inside it), and the
+    lifespan switches the database and Redis instrumentations on while the app runs.
 
     Args:
         service_name: Written as ``service`` on every JSON line.
@@ -68,6 +71,9 @@ class Observability:
             ``observability`` extra: without it this raises ``MissingDependencyError``
             naming it, at start-up.
         metrics_path: Where the metrics are served (``None``: not served by the app).
+        tracing: ``True`` for OpenTelemetry tracing exported as the ``OTEL_*`` variables say
+            (OTLP by default), or a configured :class:`~covet.observability.tracing.Tracing`.
+            Needs the ``observability`` extra as well.
 
     Raises:
         ConfigurationError: A setting is invalid.
@@ -85,6 +91,7 @@ class Observability:
         static_fields: Mapping[str, Any] | None = None,
         metrics: bool | PrometheusMetrics = False,
         metrics_path: str | None = "/metrics",
+        tracing: bool | Tracing = False,
     ) -> None:
         if str(log_level).upper() not in _LEVELS:
             raise ConfigurationError(
@@ -113,21 +120,39 @@ class Observability:
                     f"not {metrics!r}."
                 )
         self.metrics_path = metrics_path
+        self.tracing: Tracing | None = None
+        if tracing is not False:
+            from covet.observability.tracing import Tracing
+
+            self.tracing = Tracing(service_name=service_name) if tracing is True else tracing
+            if not isinstance(self.tracing, Tracing):
+                raise ConfigurationError(
+                    f"Observability: tracing must be True, False or a Tracing, not {tracing!r}."
+                )
 
     # -- the app --------------------------------------------------------------------------
 
-    def instrument(self, app: Any) -> None:
+    def instrument(self, app: Any, *, databases: Sequence[Any] = ()) -> None:
         """Add what the switch needs to ``app``: middleware and, if absent, the lifespan.
 
-        Middleware the app already has (a configured ``RequestIDMiddleware``, say) is kept
-        as it is, not added twice. The lifespan is entered first, so the other lifespans'
-        start-up logs are formatted too.
+        ``databases`` (``covet.db.Database`` objects) get a child span per query when
+        tracing is on. Middleware the app already has (a configured
+        ``RequestIDMiddleware``, say) is kept as it is, not added twice. The lifespan is
+        entered first, so the other lifespans' start-up logs are formatted too.
         """
         present = {factory for factory, _ in app.user_middleware}
         if self.access_log and AccessLogMiddleware not in present:
             app.add_middleware(AccessLogMiddleware)
         if RequestIDMiddleware not in present:
             app.add_middleware(RequestIDMiddleware)  # every record below has the id
+        if self.tracing is not None:
+            from covet.observability.tracing import TracingMiddleware
+
+            for db in databases:
+                if db not in self.tracing.databases:
+                    self.tracing.databases.append(db)
+            if TracingMiddleware not in present:
+                app.add_middleware(TracingMiddleware, tracing=self.tracing)
         if self.metrics is not None:
             self._instrument_metrics(app, present)
         lifespans = app.router.lifespans
@@ -150,9 +175,13 @@ class Observability:
     async def lifespan(self, app: Any) -> AsyncIterator[None]:
         """Configure logging for as long as the app runs (``CovetPy(lifespan=obs.lifespan)``)."""
         self.configure_logging()
+        if self.tracing is not None:
+            self.tracing.start()
         try:
             yield
         finally:
+            if self.tracing is not None:
+                self.tracing.stop()
             if self.metrics is not None:
                 self.metrics.mark_process_dead()
             self.restore_logging()
