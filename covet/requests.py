@@ -158,6 +158,25 @@ class HTTPConnection(Mapping[str, Any]):
         return session
 
     @property
+    def user(self) -> Any:
+        """The user an authentication middleware set (``scope["user"]``)."""
+        return self._authenticated("user")
+
+    @property
+    def auth(self) -> Any:
+        """The credentials an authentication middleware set (``scope["auth"]``: scopes...)."""
+        return self._authenticated("auth")
+
+    def _authenticated(self, key: str) -> Any:
+        try:
+            return self.scope[key]
+        except KeyError:
+            raise ConfigurationError(
+                f"request.{key} needs AuthenticationMiddleware: "
+                "app.add_middleware(AuthenticationMiddleware, backend=...)."
+            ) from None
+
+    @property
     def client(self) -> Address | None:
         """The peer's address as reported by the server (not from spoofable headers)."""
         client = self.scope.get("client")

@@ -9,6 +9,19 @@ the import. They need only the standard library; the parts built on third-party 
 from covet.params import Security, SecurityScopes
 from covet.security.api_key import APIKeyBase, APIKeyCookie, APIKeyHeader, APIKeyQuery
 from covet.security.api_keys import APIKey, APIKeys, InvalidAPIKeyError, hash_api_key
+from covet.security.authentication import (
+    AuthCredentials,
+    AuthenticationBackend,
+    AuthenticationError,
+    AuthenticationMiddleware,
+    BaseUser,
+    ClaimsUser,
+    JWTAuthenticationBackend,
+    SimpleUser,
+    UnauthenticatedUser,
+    authenticated_user,
+    has_scopes,
+)
 from covet.security.base import SecurityBase
 from covet.security.cookies import TokenCookies
 from covet.security.guards import require_roles, require_scopes
@@ -49,7 +62,13 @@ __all__ = [
     "APIKeyHeader",
     "APIKeyQuery",
     "APIKeys",
+    "AuthCredentials",
+    "AuthenticationBackend",
+    "AuthenticationError",
+    "AuthenticationMiddleware",
+    "BaseUser",
     "Claims",
+    "ClaimsUser",
     "ECKey",
     "EdDSAKey",
     "ForbiddenError",
@@ -63,6 +82,7 @@ __all__ = [
     "InvalidAPIKeyError",
     "InvalidTicketError",
     "InvalidTokenError",
+    "JWTAuthenticationBackend",
     "JWTManager",
     "LoginAttempt",
     "LoginGuard",
@@ -78,11 +98,15 @@ __all__ = [
     "SecurityBase",
     "SecurityScopes",
     "SigningKey",
+    "SimpleUser",
     "Ticket",
     "TokenCookies",
     "TokenPair",
     "TokenStoreUnavailableError",
+    "UnauthenticatedUser",
     "WebSocketTickets",
+    "authenticated_user",
+    "has_scopes",
     "hash_api_key",
     "require_roles",
     "require_scopes",
