@@ -23,7 +23,7 @@ _SEGMENTS = re.compile(r"([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)")
 class CompactToken:
     """A token split into its header (decoded), payload and signature, not yet verified."""
 
-    __slots__ = ("_payload", "header", "signature", "signing_input")
+    __slots__ = ("header", "payload_segment", "signature", "signing_input")
 
     def __init__(self, token: str) -> None:
         match = (
@@ -37,11 +37,11 @@ class CompactToken:
         self.header = json_object(header)
         self.signing_input = f"{header}.{payload}".encode("ascii")
         self.signature = b64decode(signature)
-        self._payload = payload
+        self.payload_segment = payload
 
     def payload(self) -> dict[str, Any]:
         """The payload's claims (decode it only once the signature checked out)."""
-        return json_object(self._payload)
+        return json_object(self.payload_segment)
 
 
 def b64decode(segment: str) -> bytes:

@@ -9,6 +9,7 @@ revocation (its ``jti``, its refresh family, its user's "not before" stamp) in o
 
 from __future__ import annotations
 
+import contextlib
 import math
 import secrets
 import time
@@ -22,7 +23,7 @@ from covet.requests import HTTPConnection
 from covet.responses import JSONResponse, Response
 from covet.routing import Router
 from covet.routing.routes import Route
-from covet.security._jws import CompactToken
+from covet.security._jws import CompactToken, json_object
 from covet.security.base import SecurityBase
 from covet.security.cookies import TokenCookies
 from covet.security.http import HTTPAuthorizationCredentials, HTTPBearer
@@ -48,6 +49,8 @@ RESERVED_CLAIMS = frozenset({"iss", "aud", "sub", "exp", "nbf", "iat", "jti", "t
 RESERVED_CLAIMS |= {"scope", "roles"}
 JWKS_PATH = "/.well-known/jwks.json"
 _CACHE = "covet.security.claims"  # the request's verified tokens (scope key)
+# Longer tokens are verified every time: the cache of verified tokens stays within a few MB.
+MAX_REMEMBERED_TOKEN = 2048
 
 
 class JWTManager:
@@ -67,6 +70,10 @@ class JWTManager:
         scheme: The security scheme reading the token (default ``HTTPBearer``): an
             ``OAuth2PasswordBearer(tokenUrl=...)`` gives ``/docs`` a login form.
         namespace: The prefix of this manager's store keys.
+        verified_cache_size: How many tokens whose signature checked out are remembered by
+            their exact text, so a client's next request with the same token skips the
+            signature check (claims, times and revocation are still checked every time);
+            0 turns it off.
 
     Raises:
         MissingDependencyError: PyJWT is not installed (``pip install 'covetpy[auth]'``).
@@ -86,6 +93,7 @@ class JWTManager:
         leeway: float = 30,
         scheme: SecurityBase | None = None,
         namespace: str = "jwt:",
+        verified_cache_size: int = 1024,
     ) -> None:
         self._jwt: Any = require("jwt", extra="auth")
         if not isinstance(signing_key, SigningKey) or not signing_key.can_sign:
@@ -118,6 +126,12 @@ class JWTManager:
         self.store: Store = store if store is not None else MemoryStore()
         self.access_ttl, self.refresh_ttl, self.leeway = access_ttl, refresh_ttl, leeway
         self.namespace = namespace
+        if isinstance(verified_cache_size, bool) or not isinstance(verified_cache_size, int):
+            raise ConfigurationError("verified_cache_size must be a whole number (0: off).")
+        if verified_cache_size < 0:
+            raise ConfigurationError("verified_cache_size must be 0 (off) or more.")
+        self.verified_cache_size = verified_cache_size
+        self._verified: dict[tuple[str, str], str] | None = {} if verified_cache_size else None
         self.scheme = scheme if scheme is not None else HTTPBearer(bearerFormat="JWT")
         self.current_claims = self._claims_dependency()
 
@@ -189,18 +203,40 @@ class JWTManager:
         Raises:
             InvalidTokenError: anything wrong (a 401 when raised in a request).
         """
-        parts = CompactToken(token)
-        key = self._key_for(parts.header, type)
-        algorithm, prepared = self._verifiers[key.kid]
-        try:
-            valid = algorithm.verify(parts.signing_input, prepared, parts.signature)
-        except (ValueError, TypeError):  # a signature of the wrong length or shape
-            valid = False
-        if not valid:
-            raise InvalidTokenError()
-        payload = parts.payload()
+        # PERF: a token whose signature and header checked out is remembered by its exact
+        # text (and type), so a client's next request with it skips the regex, the header
+        # and the HMAC/signature; its payload is decoded anew and every claim, the times
+        # included, checked again, and revocation is the caller's, on every request.
+        verified = self._verified
+        segment = verified.get((token, type)) if verified is not None else None
+        if segment is None:
+            parts = CompactToken(token)
+            key = self._key_for(parts.header, type)
+            algorithm, prepared = self._verifiers[key.kid]
+            try:
+                valid = algorithm.verify(parts.signing_input, prepared, parts.signature)
+            except (ValueError, TypeError):  # a signature of the wrong length or shape
+                valid = False
+            if not valid:
+                raise InvalidTokenError()
+            segment = parts.payload_segment
+            payload = json_object(segment)
+            self._check_registered(payload)
+            claims = check_claims(payload, type)
+            if verified is not None and len(token) <= MAX_REMEMBERED_TOKEN:
+                self._remember(verified, (token, type), segment)
+            return claims
+        payload = json_object(segment)
         self._check_registered(payload)
         return check_claims(payload, type)
+
+    def _remember(
+        self, verified: dict[tuple[str, str], str], key: tuple[str, str], segment: str
+    ) -> None:
+        verified[key] = segment
+        if len(verified) > self.verified_cache_size:
+            with contextlib.suppress(StopIteration, RuntimeError, KeyError):
+                del verified[next(iter(verified))]  # the oldest: insertion order
 
     def _check_registered(self, payload: dict[str, Any]) -> None:
         """``iss``/``aud`` exactly ours; ``exp``/``iat`` present; times within the leeway."""
