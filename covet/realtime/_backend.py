@@ -8,6 +8,7 @@ import json
 from typing import Any, Protocol
 
 from covet.realtime.events import EventKind
+from covet.realtime.presence import PresenceStore
 
 
 class Hub(Protocol):
@@ -64,6 +65,10 @@ class Backend(abc.ABC):
         An id the backend cannot read gives nothing (a client's header is not trusted).
         """
         return []
+
+    def presence_store(self) -> PresenceStore | None:
+        """Where this backend keeps presence (``None``: it has none)."""
+        return None
 
     def order(self, event_id: str) -> tuple[int, ...] | None:
         """A sort key for a history id of this backend (``None`` for other ids)."""

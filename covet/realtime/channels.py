@@ -13,9 +13,11 @@ from covet import _json
 from covet.exceptions import ConfigurationError
 from covet.realtime._backend import Backend, decode
 from covet.realtime.events import ChannelsUnavailableError, Event, EventKind
+from covet.realtime.presence import DEFAULT_TTL, Presence
 from covet.realtime.subscription import OVERFLOW_POLICIES, Overflow, Subscription
 from covet.realtime.url import backend_from_url
 from covet.realtime.websocket import DEFAULT_MAX_SUBSCRIPTIONS, OnOutage, WebSocketMember
+from covet.stores.url import mask_password
 from covet.websockets import WebSocket
 
 DEFAULT_MAX_QUEUE = 1000
@@ -73,6 +75,7 @@ class Channels:
         history: int = 0,
         max_queue: int = DEFAULT_MAX_QUEUE,
         on_overflow: Overflow = "disconnect",
+        presence_ttl: float = DEFAULT_TTL,
         **options: Any,
     ) -> None:
         if not isinstance(history, int) or isinstance(history, bool) or history < 0:
@@ -82,6 +85,12 @@ class Channels:
         self.max_queue = max_queue
         self.on_overflow: Overflow = on_overflow
         self.backend: Backend = backend_from_url(url, history=history, **options)
+        if not isinstance(presence_ttl, int | float) or not presence_ttl > 0:
+            raise ConfigurationError(
+                f"presence_ttl must be a positive number, not {presence_ttl!r}"
+            )
+        store = self.backend.presence_store()
+        self._presence = Presence(store, float(presence_ttl)) if store is not None else None
         self._channels: dict[str, _Channel] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._starting: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
@@ -151,6 +160,8 @@ class Channels:
         self._loop = None
         self._end_all()
         self._channels = {}
+        if self._presence is not None:
+            await self._presence.stop()
         await self.backend.stop()
 
     # -- publishing ------------------------------------------------------------------------
@@ -233,6 +244,37 @@ class Channels:
             encode=encode,
             max_queue=max_queue,
         )
+
+    @asynccontextmanager
+    async def present(self, room: str, member: str, info: Any = None) -> AsyncIterator[None]:
+        """List ``member`` (with ``info``) in ``room`` while the ``async with`` block runs.
+
+        Every process sees it in :meth:`members`; this process renews it every
+        ``presence_ttl / 3`` seconds, so it disappears ``presence_ttl`` seconds after this
+        process dies. Memory and Redis only.
+
+        Raises:
+            ConfigurationError: The backend keeps no presence (PostgreSQL).
+            ChannelsUnavailableError: On entry, while the backend is down.
+        """
+        _check_name(room)
+        presence = self._presence_or_fail()
+        await self.connect()
+        async with presence.present(room, member, info):
+            yield
+
+    async def members(self, room: str) -> dict[str, Any]:
+        """Who is in ``room`` now, across processes: member id -> info."""
+        _check_name(room)
+        await self.connect()
+        return await self._presence_or_fail().members(room)
+
+    def _presence_or_fail(self) -> Presence:
+        if self._presence is None:
+            raise ConfigurationError(
+                f"presence needs memory:// or redis:// channels, not {mask_password(self.url)!r}"
+            )
+        return self._presence
 
     def subscriber_count(self, channel: str) -> int:
         """How many subscriptions of this process read ``channel`` now."""

@@ -6,6 +6,7 @@ import itertools
 from collections import OrderedDict, deque
 
 from covet.realtime._backend import Backend, Hub
+from covet.realtime.presence import MemoryPresence, PresenceStore
 
 # The most channels whose history one process keeps; the least recently published go first.
 MAX_HISTORY_CHANNELS = 10_000
@@ -24,6 +25,7 @@ class MemoryBackend(Backend):
         self._hub: Hub | None = None
         self._ids = itertools.count(1)
         self._kept: OrderedDict[str, deque[tuple[str, str]]] = OrderedDict()
+        self._presence = MemoryPresence()
 
     async def start(self, hub: Hub) -> None:
         """Deliver to ``hub``."""
@@ -64,6 +66,10 @@ class MemoryBackend(Backend):
         if since is None or not kept:
             return []
         return [entry for entry in kept if int(entry[0]) > since[0]]
+
+    def presence_store(self) -> PresenceStore:
+        """Presence in this process."""
+        return self._presence
 
     def order(self, event_id: str) -> tuple[int, ...] | None:
         """An integer id as a sort key."""

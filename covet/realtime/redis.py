@@ -20,6 +20,7 @@ from covet._optional import require
 from covet.realtime._backend import Backend, Hub, split_envelope, stop_task
 from covet.realtime._options import positive, split_url
 from covet.realtime.events import OUTAGE, RECOVERED, ChannelsUnavailableError
+from covet.realtime.presence import PresenceStore
 from covet.stores.url import mask_password
 
 if TYPE_CHECKING:
@@ -46,6 +47,73 @@ redis.call('PEXPIRE', KEYS[1], ARGV[3])
 redis.call('PUBLISH', KEYS[1], id .. ' ' .. ARGV[2])
 return id
 """
+
+
+PRESENCE_PUT_SCRIPT = """
+local t = redis.call('TIME')
+local expires = t[1] * 1000 + math.floor(t[2] / 1000) + tonumber(ARGV[1])
+for i = 2, #ARGV, 2 do
+    redis.call('ZADD', KEYS[1], expires, ARGV[i])
+    redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1])
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[1] * 2)
+redis.call('PEXPIRE', KEYS[2], ARGV[1] * 2)
+"""
+
+# Drop the expired members (their info too), then list the others with their info.
+PRESENCE_LIST_SCRIPT = """
+local t = redis.call('TIME')
+local now = t[1] * 1000 + math.floor(t[2] / 1000)
+local gone = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now)
+if #gone > 0 then
+    redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+    redis.call('HDEL', KEYS[2], unpack(gone))
+end
+local ids = redis.call('ZRANGE', KEYS[1], 0, -1)
+if #ids == 0 then
+    return {}
+end
+local infos = redis.call('HMGET', KEYS[2], unpack(ids))
+local out = {}
+for i = 1, #ids do
+    out[#out + 1] = ids[i]
+    out[#out + 1] = infos[i] or 'null'
+end
+return out
+"""
+
+PRESENCE_REMOVE_SCRIPT = """
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('HDEL', KEYS[2], ARGV[1])
+"""
+
+
+class RedisPresence(PresenceStore):
+    """Presence in a sorted set (member -> expiry, on Redis's clock) and a hash of infos."""
+
+    def __init__(self, backend: RedisBackend) -> None:
+        self._backend = backend
+
+    def _keys(self, room: str) -> list[str]:
+        prefix = self._backend.namespace + "__presence__:"
+        return [f"{prefix}{room}", f"{prefix}info:{room}"]
+
+    async def put(self, room: str, members: dict[str, str], ttl: float) -> None:
+        """Renew ``members`` in one script call."""
+        args: list[Any] = [int(ttl * 1000)]
+        for member, info in members.items():
+            args += [member, info]
+        await self._backend._eval(PRESENCE_PUT_SCRIPT, self._keys(room), args)
+
+    async def remove(self, room: str, member: str) -> None:
+        """Remove ``member`` now."""
+        await self._backend._eval(PRESENCE_REMOVE_SCRIPT, self._keys(room), [member])
+
+    async def members(self, room: str) -> dict[str, str]:
+        """The unexpired members, expired ones removed on the way."""
+        flat = await self._backend._eval(PRESENCE_LIST_SCRIPT, self._keys(room), [])
+        pairs = list(flat or [])
+        return {str(pairs[i]): str(pairs[i + 1]) for i in range(0, len(pairs) - 1, 2)}
 
 
 class RedisBackend(Backend):
@@ -109,6 +177,7 @@ class RedisBackend(Backend):
         self._hub: Hub | None = None
         self._client: Redis | None = None
         self._script: AsyncScript | None = None
+        self._scripts: dict[str, AsyncScript] = {}
         self._pubsub: PubSub | None = None
         self._task: asyncio.Task[None] | None = None
         self._ready: asyncio.Event | None = None
@@ -137,6 +206,7 @@ class RedisBackend(Backend):
             client_name="covet-channels",
         )
         self._script = self._client.register_script(PUBLISH_SCRIPT)
+        self._scripts = {}
         self._ready = asyncio.Event()
         self._task = asyncio.create_task(self._run(), name="covet-channels-redis")
         try:
@@ -225,6 +295,23 @@ class RedisBackend(Backend):
         return [
             (str(event_id), str((fields or {}).get("d", ""))) for event_id, fields in entries or []
         ]
+
+    def presence_store(self) -> PresenceStore:
+        """Presence on this Redis, in the backend's namespace."""
+        return RedisPresence(self)
+
+    async def _eval(self, source: str, keys: list[str], args: list[Any]) -> Any:
+        """Run a Lua script (by SHA, loaded again when Redis forgot it)."""
+        client = self._client
+        if client is None:
+            raise self._unavailable("presence")
+        script = self._scripts.get(source)
+        if script is None:
+            script = self._scripts[source] = client.register_script(source)
+        try:
+            return await script(keys=keys, args=args)
+        except self._outages as exc:
+            raise self._unavailable("presence") from exc
 
     def order(self, event_id: str) -> tuple[int, ...] | None:
         """A stream id ``<ms>-<seq>`` as a sort key."""

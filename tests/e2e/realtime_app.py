@@ -6,6 +6,7 @@ every process shares) and ``COVET_E2E_CHANNELS_QUEUE`` (each member's queue boun
 
 from __future__ import annotations
 
+import contextlib
 import os
 import resource
 from collections.abc import AsyncIterator
@@ -23,6 +24,7 @@ channels = Channels(
 app = CovetPy(lifespan=channels.lifespan)
 app.add_middleware(WebSocketOriginMiddleware, allow_origins=["https://chat.example.org"])
 PID = os.getpid()
+PRESENCE = not channels.url.startswith("postgres")  # LISTEN/NOTIFY keeps no presence
 
 
 @dataclass
@@ -45,13 +47,23 @@ async def stats() -> dict[str, int]:
 @app.websocket("/rooms/{room}")
 async def room(ws: WebSocket, room: str, client: str) -> None:
     await ws.accept()
-    async with channels.websocket(ws) as member:
+    present = (
+        channels.present(f"room:{room}", client, {"pid": PID})
+        if PRESENCE
+        else contextlib.nullcontext()
+    )
+    async with channels.websocket(ws) as member, present:
         await member.join(f"room:{room}")
         await member.send_json({"joined": room, "pid": PID})
         async for say in member.iter_json(Say):
             await channels.publish(
                 f"room:{room}", {"publisher": client, "seq": say.seq, "text": say.text}
             )
+
+
+@app.get("/rooms/{room}/members")
+async def members(room: str) -> dict[str, object]:
+    return await channels.members(f"room:{room}")
 
 
 @app.post("/rooms/{room}/publish")

@@ -111,10 +111,16 @@ async def receive(ws: ClientConnection, count: int) -> list[dict[str, Any]]:
         return [json.loads(await ws.recv()) for _ in range(count)]
 
 
-async def fan_out(urls: list[str], room: str) -> None:
+async def fan_out(urls: list[str], room: str, *, presence: bool) -> None:
     clients = [await join(urls[n % len(urls)], room, f"c{n}") for n in range(CLIENTS)]
     assert len({pid for _, pid in clients}) == len(urls)  # every process serves some
     try:
+        if presence:  # every process lists the clients of every process
+            async with httpx.AsyncClient(timeout=10) as http:
+                for url in urls:
+                    listed = (await http.get(f"{url}/rooms/{room}/members")).json()
+                    assert set(listed) == {f"c{n}" for n in range(CLIENTS)}
+                    assert {info["pid"] for info in listed.values()} == {p for _, p in clients}
 
         async def publish_over_http(index: int, http: httpx.AsyncClient) -> None:
             for seq in range(MESSAGES):  # one after the other: this publisher's order
@@ -148,16 +154,16 @@ async def fan_out(urls: list[str], room: str) -> None:
             await ws.close()
 
 
-async def test_three_processes_on_one_redis_reach_every_client_once_in_order(
+async def test_three_processes_on_one_redis_reach_every_client_once_in_order_and_list_them(
     redis_servers: list[str],
 ) -> None:
-    await fan_out(redis_servers, "lobby")
+    await fan_out(redis_servers, "lobby", presence=True)
 
 
 async def test_two_processes_on_postgresql_listen_notify_reach_every_client_once_in_order(
     postgres_servers: list[str],
 ) -> None:
-    await fan_out(postgres_servers, "lobby")
+    await fan_out(postgres_servers, "lobby", presence=False)
 
 
 class StalledClient:
