@@ -16,6 +16,7 @@ import json
 import os
 import socket
 import sys
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -94,6 +95,10 @@ def postgres_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[
         yield urls
 
 
+def unique_room() -> str:
+    return f"lobby-{uuid.uuid4().hex[:12]}"
+
+
 def ws_url(base: str, room: str, client: str) -> str:
     return f"ws{base.removeprefix('http')}/rooms/{room}?client={client}"
 
@@ -157,13 +162,14 @@ async def fan_out(urls: list[str], room: str, *, presence: bool) -> None:
 async def test_three_processes_on_one_redis_reach_every_client_once_in_order_and_list_them(
     redis_servers: list[str],
 ) -> None:
-    await fan_out(redis_servers, "lobby", presence=True)
+    await fan_out(redis_servers, unique_room(), presence=True)
 
 
 async def test_two_processes_on_postgresql_listen_notify_reach_every_client_once_in_order(
     postgres_servers: list[str],
 ) -> None:
-    await fan_out(postgres_servers, "lobby", presence=False)
+    # NOTIFY channels are the database's: other test runs on it must not hear this one.
+    await fan_out(postgres_servers, unique_room(), presence=False)
 
 
 class StalledClient:
