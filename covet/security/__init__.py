@@ -24,7 +24,7 @@ from covet.security.authentication import (
 )
 from covet.security.base import SecurityBase
 from covet.security.cookies import TokenCookies
-from covet.security.guards import require_roles, require_scopes
+from covet.security.guards import require_permission, require_roles, require_scopes
 from covet.security.http import (
     HTTPAuthorizationCredentials,
     HTTPBase,
@@ -108,6 +108,7 @@ __all__ = [
     "authenticated_user",
     "has_scopes",
     "hash_api_key",
+    "require_permission",
     "require_roles",
     "require_scopes",
 ]

@@ -14,10 +14,12 @@ from covet.security import (
     HTTPBearer,
     OAuth2PasswordBearer,
     SecurityScopes,
+    require_permission,
     require_roles,
     require_scopes,
 )
-from covet.testing import TestClient
+from covet.testing import TestClient, WebSocketRejectedError
+from covet.websockets import WebSocket
 from tests.security.jwt_support import bearer, manager_on
 
 auth = manager_on()
@@ -199,3 +201,55 @@ def test_a_guard_needs_names(names: tuple[Any, ...]) -> None:
         require_roles(auth, *names)
     with pytest.raises(ConfigurationError, match="JWTManager or a dependency"):
         require_roles("auth", "admin")  # type: ignore[arg-type]
+
+
+# -- permission callables ------------------------------------------------------------------
+
+
+def owns_the_note(claims: Claims, connection: Any) -> bool:
+    return bool(connection.path_params["owner"] == claims.subject or "admin" in claims.roles)
+
+
+async def not_suspended(claims: Claims, connection: Any) -> bool:
+    return claims.subject not in {"mallory"}
+
+
+def permission_app() -> CovetPy:
+    app = CovetPy(dependencies=[require_permission(auth, not_suspended, detail="Suspended")])
+
+    @app.delete("/notes/{owner}", dependencies=[require_permission(auth, owns_the_note)])
+    async def delete_note(owner: str) -> dict[str, str]:
+        return {"deleted": owner}
+
+    @app.websocket("/notes/{owner}/live", dependencies=[require_permission(auth, owns_the_note)])
+    async def live(websocket: WebSocket, owner: str) -> None:
+        await websocket.accept()
+        await websocket.send_text(owner)
+        await websocket.close()
+
+    return app
+
+
+def test_permission_callables_guard_with_the_identity_and_the_connection() -> None:
+    client = TestClient(permission_app())
+    assert client.delete("/notes/rita", headers=READER).json() == {"deleted": "rita"}
+    refused = client.delete("/notes/will", headers=READER)
+    assert refused.status_code == 403
+    assert refused.json()["detail"] == "Not enough permissions"
+    assert client.delete("/notes/will", headers=ADMIN).json() == {"deleted": "will"}
+    assert client.delete("/notes/rita").status_code == 401
+    suspended = bearer(auth.issue("mallory").access_token)
+    assert client.delete("/notes/mallory", headers=suspended).json()["detail"] == "Suspended"
+    with client.websocket_connect("/notes/rita/live", headers=READER) as session:
+        assert session.receive_text() == "rita"
+    with (
+        pytest.raises(WebSocketRejectedError) as caught,
+        client.websocket_connect("/notes/will/live", headers=READER),
+    ):
+        pass
+    assert (caught.value.code, caught.value.reason) == (1008, "Not enough permissions")
+
+
+def test_a_permission_must_be_callable() -> None:
+    with pytest.raises(ConfigurationError, match="callable"):
+        require_permission(auth, "admin")  # type: ignore[arg-type]
