@@ -62,6 +62,8 @@ _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
 # The fields of the access log (AccessLogMiddleware), written in this order after the basics.
 _REQUEST_FIELDS = ("method", "path", "route", "status", "duration_ms", "client")
 _MAX_DEPTH = 6
+# PERF: one encoder made once (json.dumps with options builds a new one per call).
+_ENCODE = json.JSONEncoder(default=str, separators=(",", ":")).encode
 # C0/C1 controls, DEL and the Unicode line separators: escaped in the readable format.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
@@ -103,14 +105,23 @@ def _redact_text(text: str) -> str:
     # PERF: the regexes run only when the text could hold what they look for.
     if "://" in text:
         text = _URL_PASSWORD.sub(rf"\g<head>{REDACTED}\g<tail>", text)
-    if ":" in text or "=" in text:
+    if _MAYBE_HEADER(text) is not None:
         text = _HEADER_VALUE.sub(rf"\g<head>{REDACTED}", text)
     return text
 
 
+_MAYBE_HEADER = re.compile(r"(?i:authorization|cookie)").search
+# PERF: one ``datetime`` per second of log records, not per record.
+_second: tuple[int, str] = (-1, "")
+
+
 def _timestamp(record: logging.LogRecord) -> str:
-    moment = datetime.fromtimestamp(record.created, UTC)
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    global _second
+    whole = int(record.created)
+    if _second[0] != whole:
+        moment = datetime.fromtimestamp(whole, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        _second = (whole, moment)
+    return f"{_second[1]}.{int(record.msecs):03d}Z"
 
 
 def _request_id(record: logging.LogRecord) -> str | None:
@@ -164,7 +175,13 @@ class JSONFormatter(logging.Formatter):
         for name in _REQUEST_FIELDS:
             if name in extras:
                 value = extras[name]
-                line[name] = round(value, 3) if isinstance(value, float) else redact(value)
+                if type(value) is float:
+                    value = round(value, 3)
+                elif type(value) is str:
+                    value = _redact_text(value)
+                elif type(value) is not int and value is not None:
+                    value = redact(value)
+                line[name] = value
         for name, value in extras.items():
             if name not in _STANDARD and name not in line and name != "request_id":
                 line[name] = REDACTED if _sensitive(name) else redact(value)
@@ -174,7 +191,7 @@ class JSONFormatter(logging.Formatter):
             line["exception"] = _redact_text(record.exc_text)
         if record.stack_info:
             line["stack"] = self.formatStack(record.stack_info)
-        return json.dumps(line, default=str, separators=(",", ":"))
+        return _ENCODE(line)
 
 
 class DevFormatter(logging.Formatter):
