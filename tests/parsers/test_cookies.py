@@ -70,4 +70,4 @@ def test_pathological_headers_parse_in_linear_time(char: str) -> None:
 
     small, large = best_of_three(20_000), best_of_three(200_000)
     assert large < small * 30  # ten times the input, about ten times the work
-    assert large < 0.5
+    assert large < 2.0  # a quadratic parser takes minutes here; 0.5 s failed on a busy machine
