@@ -5,10 +5,19 @@ from __future__ import annotations
 import abc
 import asyncio
 import json
+import logging
+import random
 from typing import Any, Protocol
 
-from covet.realtime.events import EventKind
+from covet.realtime.events import OUTAGE, ChannelsUnavailableError, EventKind
 from covet.realtime.presence import PresenceStore
+from covet.stores.url import mask_password
+
+logger = logging.getLogger("covet.realtime")
+
+# Seconds between reconnection attempts: doubled after each failure (with jitter), reset
+# once a connection served.
+BACKOFF_MIN, BACKOFF_MAX = 0.1, 5.0
 
 
 class Hub(Protocol):
@@ -73,6 +82,62 @@ class Backend(abc.ABC):
     def order(self, event_id: str) -> tuple[int, ...] | None:
         """A sort key for a history id of this backend (``None`` for other ids)."""
         return None
+
+
+class ServerBackend(Backend):
+    """A backend on a server (Redis, PostgreSQL): one listening connection, kept up forever.
+
+    Subclasses set ``server`` (its name in messages), ``url``, ``_outages`` (the exceptions
+    of an unreachable server) and implement :meth:`_session`, which connects, sets
+    ``_served`` once it delivers, and runs until the connection is lost.
+    """
+
+    server: str
+    url: str
+    _outages: tuple[type[BaseException], ...]
+    _hub: Hub | None = None
+    _down = False
+    _served = False
+
+    @abc.abstractmethod
+    async def _session(self) -> None:
+        """One listening connection, from connecting until it is lost."""
+
+    async def _run(self) -> None:
+        """Keep a session up: reconnect with backoff after every loss, until cancelled."""
+        delay = BACKOFF_MIN
+        while True:
+            self._served = False
+            try:
+                await self._session()
+            except self._outages as exc:
+                self._lost(exc)
+            except Exception as exc:  # an unexpected reply: reconnect rather than stop
+                logger.exception("channels: %s listener failed", self.server)
+                self._lost(exc)
+            if self._served:
+                delay = BACKOFF_MIN
+            await asyncio.sleep(delay * (0.8 + 0.4 * random.random()))
+            delay = min(delay * 2, BACKOFF_MAX)
+
+    def _lost(self, exc: BaseException) -> None:
+        """The connection is gone: warn once per outage and tell the subscribers."""
+        if not self._down:
+            self._down = True
+            logger.warning(
+                "channels: lost %s at %s (%s: %s); reconnecting",
+                self.server,
+                mask_password(self.url),
+                type(exc).__name__,
+                exc,
+            )
+            if self._hub is not None:
+                self._hub.signal(OUTAGE)
+
+    def _unavailable(self, what: str) -> ChannelsUnavailableError:
+        return ChannelsUnavailableError(
+            f"{what}: the channels' {self.server} at {mask_password(self.url)} is unreachable"
+        )
 
 
 def decode(payload: str) -> Any:

@@ -9,17 +9,14 @@ import asyncio
 import contextlib
 import itertools
 import logging
-import random
 import uuid
 from typing import Any
 
 from covet._optional import require
-from covet.realtime._backend import Backend, Hub, split_envelope, stop_task
+from covet.realtime._backend import Hub, ServerBackend, split_envelope, stop_task
 from covet.realtime._options import positive, split_url
 from covet.realtime.events import (
-    OUTAGE,
     RECOVERED,
-    ChannelsUnavailableError,
     MessageTooLargeError,
 )
 from covet.stores.url import mask_password
@@ -31,10 +28,9 @@ MAX_PAYLOAD = 7999
 MAX_CHANNEL = 63
 OPTIONS = ("connect_timeout", "command_timeout", "max_connections")
 HEALTH_INTERVAL = 5.0
-BACKOFF_MIN, BACKOFF_MAX = 0.1, 5.0
 
 
-class PostgresBackend(Backend):
+class PostgresBackend(ServerBackend):
     """Channels on a PostgreSQL database (``postgresql://``, ``postgres://``).
 
     Every process connected to the same database shares the channels; a channel is a
@@ -55,6 +51,8 @@ class PostgresBackend(Backend):
         command_timeout: Seconds a command may take (default 2.0).
         max_connections: The most connections the publishing pool opens (default 10).
     """
+
+    server = "PostgreSQL"
 
     def __init__(
         self,
@@ -183,22 +181,6 @@ class PostgresBackend(Backend):
 
     # -- the listener ----------------------------------------------------------------------
 
-    async def _run(self) -> None:
-        delay = BACKOFF_MIN
-        while True:
-            self._served = False
-            try:
-                await self._session()
-            except self._outages as exc:
-                self._lost(exc)
-            except Exception as exc:  # an unexpected reply: reconnect rather than stop
-                logger.exception("channels: PostgreSQL listener failed")
-                self._lost(exc)
-            if self._served:
-                delay = BACKOFF_MIN
-            await asyncio.sleep(delay * (0.8 + 0.4 * random.random()))
-            delay = min(delay * 2, BACKOFF_MAX)
-
     async def _session(self) -> None:
         """One listening connection: LISTEN on everything wanted, then watch its health."""
         assert self._lock is not None
@@ -233,23 +215,6 @@ class PostgresBackend(Backend):
         if self._hub is not None:
             event_id, data = split_envelope(payload)
             self._hub.deliver(channel, event_id, data)
-
-    def _lost(self, exc: BaseException) -> None:
-        if not self._down:
-            self._down = True
-            logger.warning(
-                "channels: lost PostgreSQL at %s (%s: %s); reconnecting",
-                mask_password(self.url),
-                type(exc).__name__,
-                exc,
-            )
-            if self._hub is not None:
-                self._hub.signal(OUTAGE)
-
-    def _unavailable(self, what: str) -> ChannelsUnavailableError:
-        return ChannelsUnavailableError(
-            f"{what}: the channels' PostgreSQL at {mask_password(self.url)} is unreachable"
-        )
 
 
 def _check_channel(channel: str) -> None:

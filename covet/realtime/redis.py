@@ -10,16 +10,15 @@ import asyncio
 import contextlib
 import itertools
 import logging
-import random
 import re
 import time
 import uuid
 from typing import TYPE_CHECKING, Any
 
 from covet._optional import require
-from covet.realtime._backend import Backend, Hub, split_envelope, stop_task
+from covet.realtime._backend import Hub, ServerBackend, split_envelope, stop_task
 from covet.realtime._options import positive, split_url
-from covet.realtime.events import OUTAGE, RECOVERED, ChannelsUnavailableError
+from covet.realtime.events import RECOVERED, ChannelsUnavailableError
 from covet.realtime.presence import PresenceStore
 from covet.stores.url import mask_password
 
@@ -37,7 +36,6 @@ STREAM_ID = re.compile(r"\A(\d{1,20})-(\d{1,20})\Z")
 # Seconds without traffic on the pub/sub connection before it is pinged; twice that
 # without an answer and it is taken for dead.
 HEALTH_INTERVAL = 5.0
-BACKOFF_MIN, BACKOFF_MAX = 0.1, 5.0
 
 # Append to the bounded stream and publish with the stream's id, atomically, so that
 # live messages arrive in stream order and a replay can be merged with them by id.
@@ -116,7 +114,7 @@ class RedisPresence(PresenceStore):
         return {str(pairs[i]): str(pairs[i + 1]) for i in range(0, len(pairs) - 1, 2)}
 
 
-class RedisBackend(Backend):
+class RedisBackend(ServerBackend):
     """Channels on a Redis server (``redis://``, ``rediss://``, ``unix://``).
 
     Every process that uses the same Redis and namespace shares the channels. One pub/sub
@@ -137,6 +135,8 @@ class RedisBackend(Backend):
         connect_timeout: Seconds a connection may take (default 2.0).
         history_ttl: Seconds a channel's history outlives its last message (default 86400).
     """
+
+    server = "Redis"
 
     def __init__(
         self,
@@ -325,22 +325,6 @@ class RedisBackend(Backend):
 
     # -- the listener ----------------------------------------------------------------------
 
-    async def _run(self) -> None:
-        delay = BACKOFF_MIN
-        while True:
-            self._served = False
-            try:
-                await self._session()
-            except self._outages as exc:
-                self._lost(exc)
-            except Exception as exc:  # an unexpected reply: reconnect rather than stop
-                logger.exception("channels: Redis listener failed")
-                self._lost(exc)
-            if self._served:
-                delay = BACKOFF_MIN
-            await asyncio.sleep(delay * (0.8 + 0.4 * random.random()))
-            delay = min(delay * 2, BACKOFF_MAX)
-
     async def _session(self) -> None:
         """One connection: subscribe to everything wanted, catch up, then deliver."""
         assert self._client is not None
@@ -426,24 +410,10 @@ class RedisBackend(Backend):
     def _lost(self, exc: BaseException) -> None:
         self._connected = False
         self._fail_waiters()
-        if not self._down:
-            self._down = True
-            logger.warning(
-                "channels: lost Redis at %s (%s: %s); reconnecting",
-                mask_password(self.url),
-                type(exc).__name__,
-                exc,
-            )
-            if self._hub is not None:
-                self._hub.signal(OUTAGE)
+        super()._lost(exc)
 
     def _fail_waiters(self) -> None:
         for waiters in self._waiting.values():
             for waiter in waiters:
                 if not waiter.done():
                     waiter.set_exception(self._unavailable("the subscription was not confirmed"))
-
-    def _unavailable(self, what: str) -> ChannelsUnavailableError:
-        return ChannelsUnavailableError(
-            f"{what}: the channels' Redis at {mask_password(self.url)} is unreachable"
-        )
