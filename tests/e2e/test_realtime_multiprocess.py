@@ -10,15 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
-import functools
 import json
 import os
 import socket
-import sys
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -29,7 +25,7 @@ from websockets.exceptions import InvalidStatus
 from tests.realtime.conftest import PG_URL
 from tests.support.optional import missing
 from tests.support.redis import delete_namespace, shared_redis_url, unique_prefix
-from tests.support.servers import answers_http, free_port, running_server
+from tests.support.servers import uvicorn_servers
 
 pytestmark = [pytest.mark.e2e, pytest.mark.anyio]
 
@@ -43,36 +39,13 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-@contextlib.contextmanager
-def servers(count: int, workdir: Path, env: dict[str, str]) -> Iterator[list[str]]:
-    """``count`` uvicorn processes serving the chat app; their base URLs."""
-    environment = {**os.environ, "PYTHONUNBUFFERED": "1", **env}
-    with contextlib.ExitStack() as stack:
-        urls = []
-        for index in range(count):
-            port = free_port()
-            argv = [sys.executable, "-m", "uvicorn", APP, "--host", "127.0.0.1"]
-            argv += ["--port", str(port), "--lifespan", "on", "--log-level", "warning"]
-            stack.enter_context(
-                running_server(
-                    argv,
-                    port=port,
-                    env=environment,
-                    log_path=workdir / f"server-{index}.log",
-                    ready=functools.partial(answers_http, path="/health"),
-                )
-            )
-            urls.append(f"http://127.0.0.1:{port}")
-        yield urls
-
-
 @pytest.fixture(scope="module")
 def redis_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[str]]:
     namespace = unique_prefix()
     url = f"{shared_redis_url()}?namespace={namespace}"
     env = {"COVET_E2E_CHANNELS_URL": url, "COVET_E2E_CHANNELS_QUEUE": "50"}
     try:
-        with servers(3, tmp_path_factory.mktemp("realtime-redis"), env) as urls:
+        with uvicorn_servers(APP, tmp_path_factory.mktemp("realtime-redis"), env, count=3) as urls:
             yield urls
     finally:
         delete_namespace(shared_redis_url(), namespace)
@@ -91,7 +64,7 @@ def postgres_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[
     except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
         missing(f"PostgreSQL is not reachable at {PG_URL}: {exc}")
     env = {"COVET_E2E_CHANNELS_URL": PG_URL}
-    with servers(2, tmp_path_factory.mktemp("realtime-postgres"), env) as urls:
+    with uvicorn_servers(APP, tmp_path_factory.mktemp("realtime-postgres"), env, count=2) as urls:
         yield urls
 
 

@@ -109,7 +109,16 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 @contextlib.contextmanager
 def two_servers(app: str, workdir: Path, env: Mapping[str, str]) -> Iterator[list[str]]:
-    """Two uvicorn processes serving ``app`` (``module:attribute``); their base URLs.
+    """Two uvicorn processes serving ``app`` (``module:attribute``); their base URLs."""
+    with uvicorn_servers(app, workdir, env, count=2) as urls:
+        yield urls
+
+
+@contextlib.contextmanager
+def uvicorn_servers(
+    app: str, workdir: Path, env: Mapping[str, str], *, count: int
+) -> Iterator[list[str]]:
+    """``count`` uvicorn processes serving ``app`` (``module:attribute``); their base URLs.
 
     ``env`` is added to this process's environment; each server is ready once its
     ``/health`` answers, and its log is ``workdir/server-<n>.log``.
@@ -117,7 +126,7 @@ def two_servers(app: str, workdir: Path, env: Mapping[str, str]) -> Iterator[lis
     environment = {**os.environ, "PYTHONUNBUFFERED": "1", **env}
     with contextlib.ExitStack() as stack:
         urls = []
-        for index in range(2):
+        for index in range(count):
             port = free_port()
             argv = [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1"]
             argv += ["--port", str(port), "--lifespan", "on", "--log-level", "warning"]
