@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 
 from covet.realtime import Channels, Event, Subscription
 from tests.support.databases import POSTGRES_URL
 from tests.support.optional import missing
-from tests.support.redis import delete_namespace, shared_redis_url, unique_prefix
+from tests.support.redis import (
+    redis_namespace,  # noqa: F401  (a fixture used by the tests here)
+    shared_redis_url,
+)
 
 BACKENDS = ["memory", "redis", "postgresql"]
 HISTORY_BACKENDS = ["memory", "redis"]
@@ -49,17 +52,6 @@ async def postgres_url() -> str:
         missing(f"PostgreSQL is not reachable at {PG_URL}: {exc}")
     await connection.close()
     return PG_URL
-
-
-@pytest.fixture
-def redis_namespace() -> Iterator[str]:
-    """A fresh namespace on the shared Redis, emptied after the test."""
-    url = shared_redis_url()
-    namespace = unique_prefix()
-    try:
-        yield namespace
-    finally:
-        delete_namespace(url, namespace)
 
 
 async def backend_url(backend: str, request: pytest.FixtureRequest) -> str:

@@ -6,28 +6,20 @@ keys are deleted after the test.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 
 from covet.stores import MemoryStore, RedisStore, Store
-from tests.support.redis import delete_namespace, shared_redis_url, unique_prefix
+from tests.support.redis import (
+    redis_namespace,  # noqa: F401  (a fixture used by the tests here)
+    shared_redis_url,
+)
 
 
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
-
-
-@pytest.fixture
-def redis_namespace() -> Iterator[str]:
-    """A fresh namespace on the shared Redis, emptied after the test."""
-    url = shared_redis_url()
-    namespace = unique_prefix()
-    try:
-        yield namespace
-    finally:
-        delete_namespace(url, namespace)
 
 
 @pytest.fixture(params=["memory", "redis"])

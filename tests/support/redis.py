@@ -15,8 +15,11 @@ import subprocess
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
+
+import pytest
 
 from tests.support.optional import missing
 from tests.support.servers import free_port
@@ -48,6 +51,17 @@ def delete_namespace(url: str, namespace: str) -> None:
             client.delete(*keys)
     finally:
         client.close()
+
+
+@pytest.fixture
+def redis_namespace() -> Iterator[str]:
+    """A fresh namespace on the shared Redis, emptied after the test (import it in a conftest)."""
+    url = shared_redis_url()
+    namespace = unique_prefix()
+    try:
+        yield namespace
+    finally:
+        delete_namespace(url, namespace)
 
 
 class ThrowawayRedis:
