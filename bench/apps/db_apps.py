@@ -16,6 +16,7 @@ Every SQLAlchemy app gets the same engine: asyncpg, a pool of 5 (+10 overflow), 
 """
 
 # No ``from __future__ import annotations``: FastAPI must see the local classes themselves.
+import abc
 import json
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -99,10 +100,35 @@ def _route(scope: Scope) -> tuple[str, int] | None:
     return None
 
 
+class _RawApp(abc.ABC):
+    """A raw ASGI app: lifespan, the two routes, a 404; subclasses fetch the rows."""
+
+    async def _start(self) -> None:
+        return None
+
+    async def _stop(self) -> None:
+        return None
+
+    @abc.abstractmethod
+    async def _find(self, kind: str, value: int) -> Any:
+        """The JSON-able answer for the route (``None``: no such user)."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await _lifespan(receive, send, self._start, self._stop)
+            return
+        route = _route(scope)
+        found = None if route is None else await self._find(*route)
+        if found is None:
+            await _answer(send, 404, b'{"detail":"Not Found"}')
+        else:
+            await _answer(send, 200, json.dumps(found).encode())
+
+
 # -- the floor: asyncpg alone -----------------------------------------------------------------
 
 
-class AsyncpgApp:
+class AsyncpgApp(_RawApp):
     """Raw ASGI on an asyncpg pool: one query, the record turned into JSON by hand."""
 
     def __init__(self) -> None:
@@ -116,30 +142,17 @@ class AsyncpgApp:
     async def _stop(self) -> None:
         await self.pool.close()
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":
-            await _lifespan(receive, send, self._start, self._stop)
-            return
-        route = _route(scope)
-        if route is None:
-            await _answer(send, 404, b'{"detail":"Not Found"}')
-            return
-        kind, value = route
+    async def _find(self, kind: str, value: int) -> Any:
         async with self.pool.acquire() as connection:
             if kind == "one":
                 row = await connection.fetchrow(
                     "SELECT id, email, name FROM bench_users WHERE id = $1", value
                 )
-                body = json.dumps(dict(row)) if row is not None else None
-            else:
-                rows = await connection.fetch(
-                    "SELECT id, email, name FROM bench_users ORDER BY id LIMIT $1", value
-                )
-                body = json.dumps([dict(row) for row in rows])
-        if body is None:
-            await _answer(send, 404, b'{"detail":"Not Found"}')
-        else:
-            await _answer(send, 200, body.encode())
+                return None if row is None else dict(row)
+            rows = await connection.fetch(
+                "SELECT id, email, name FROM bench_users ORDER BY id LIMIT $1", value
+            )
+            return [dict(row) for row in rows]
 
 
 # -- the same SQLAlchemy code, without a framework --------------------------------------------
@@ -160,28 +173,17 @@ def _user_dict(user: User) -> dict[str, Any]:
     return {"id": user.id, "email": user.email, "name": user.name}
 
 
-class SQLAlchemyApp:
+class SQLAlchemyApp(_RawApp):
     """Raw ASGI running the frameworks' SQLAlchemy code: a session per request, committed."""
 
     def __init__(self) -> None:
         self.engine = create_async_engine(SA_URL, **ENGINE_OPTIONS)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
 
-    async def _start(self) -> None:
-        return None
-
     async def _stop(self) -> None:
         await self.engine.dispose()
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":
-            await _lifespan(receive, send, self._start, self._stop)
-            return
-        route = _route(scope)
-        if route is None:
-            await _answer(send, 404, b'{"detail":"Not Found"}')
-            return
-        kind, value = route
+    async def _find(self, kind: str, value: int) -> Any:
         async with self.sessionmaker() as session:
             if kind == "one":
                 user = await session.get(User, value)
@@ -190,10 +192,7 @@ class SQLAlchemyApp:
                 query = select(User).order_by(User.id).limit(value)
                 found = [_user_dict(user) for user in (await session.scalars(query)).all()]
             await session.commit()
-        if found is None:
-            await _answer(send, 404, b'{"detail":"Not Found"}')
-        else:
-            await _answer(send, 200, json.dumps(found).encode())
+        return found
 
 
 # -- CovetPy, as docs/data.md shows it --------------------------------------------------------
