@@ -8,26 +8,15 @@ set -euo pipefail
 
 BENCH_DIR="$(cd "$(dirname "$0")" && pwd)"
 bash "$BENCH_DIR/setup.sh"
-if [ "${1:-}" = "callgrind" ]; then
-    shift
-    export COVET_BENCH_ENTRY="bash bench/run.sh callgrind"
-    exec "$BENCH_DIR/.venv/bin/python" "$BENCH_DIR/callgrind.py" "$@"
-fi
-if [ "${1:-}" = "stack" ]; then
-    shift
-    export COVET_BENCH_ENTRY="bash bench/run.sh stack"
-    exec "$BENCH_DIR/.venv/bin/python" "$BENCH_DIR/stack.py" "$@"
-fi
-if [ "${1:-}" = "auth" ]; then
-    shift
-    export COVET_BENCH_ENTRY="bash bench/run.sh auth"
-    exec "$BENCH_DIR/.venv/bin/python" "$BENCH_DIR/auth.py" "$@"
-fi
-if [ "${1:-}" = "database" ]; then
-    shift
-    export COVET_BENCH_ENTRY="bash bench/run.sh database"
-    exec "$BENCH_DIR/.venv/bin/python" "$BENCH_DIR/database.py" "$@"
-fi
-# Recorded (with the arguments) in the results so a run can be repeated exactly.
+# A first argument naming a script runs it; anything else is run.py's (wrk) arguments.
+# The command is recorded (with the arguments) in the results so a run can be repeated.
+case "${1:-}" in
+    callgrind | stack | auth | database)
+        script="$1"
+        shift
+        export COVET_BENCH_ENTRY="bash bench/run.sh $script"
+        exec "$BENCH_DIR/.venv/bin/python" "$BENCH_DIR/$script.py" "$@"
+        ;;
+esac
 export COVET_BENCH_ENTRY="bash bench/run.sh"
 exec "$BENCH_DIR/.venv/bin/python" "$BENCH_DIR/run.py" "$@"
